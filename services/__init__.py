@@ -1,0 +1,1 @@
+"""The reward verifier service: wire protocol, runtime and verifiers. Imports no torch."""

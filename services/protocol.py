@@ -1,0 +1,116 @@
+"""Wire protocol v1 of the reward verifier service (see DESIGN.md): pydantic models only.
+
+Importable without FastAPI, so the trainer's reward client validates the same shapes
+the service produces.
+
+>>> req = ScoreRequest(items=[ScoreItem(completion="... #### 18", reference="18")])
+>>> req.items[0].id is None
+True
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PROTOCOL_VERSION = "1"
+
+
+class Status(StrEnum):
+    """Whether the verifier reached a verdict for an item."""
+
+    SCORED = "scored"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+
+class ScoreItem(BaseModel):
+    """One completion to score against its reference."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = Field(
+        default=None, description="Caller's id, echoed back; defaults to the item's index."
+    )
+    completion: str = Field(description="The model's output, read whole.")
+    reference: str = Field(description="Reference answer: a bare value or a whole worked solution.")
+    prompt: str | None = None
+    group_id: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_from_int(cls, value: Any) -> Any:
+        # JSON ids are often integers; accept them and keep the wire type a string.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @field_validator("reference", mode="before")
+    @classmethod
+    def _reference_from_number(cls, value: Any) -> Any:
+        # `"reference": 18` is what people send first; accept numbers, never booleans.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return repr(value) if isinstance(value, float) else str(value)
+        return value
+
+
+class ScoreRequest(BaseModel):
+    """A batch of items for one verifier."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    verifier: str | None = Field(default=None, description="Optional when the service hosts exactly one.")
+    request_id: str | None = Field(default=None, description="Echoed back; generated when absent.")
+    items: Annotated[list[ScoreItem], Field(min_length=1)]
+
+
+class VerifierInfo(BaseModel):
+    """Name and version of the verifier that produced a response."""
+
+    name: str
+    version: str
+
+
+class ItemResult(BaseModel):
+    """The verdict for one item; `reward` is None unless `status` is `scored`."""
+
+    id: str
+    status: Status
+    reward: float | None
+    components: dict[str, float] = Field(default_factory=dict)
+    answer: str | None = None
+    flags: list[str] = Field(default_factory=list)
+    error: str | None = Field(default=None, description="Why the item could not be scored.")
+
+
+class ScoreResponse(BaseModel):
+    """One result per item, in item order."""
+
+    request_id: str
+    verifier: VerifierInfo
+    results: list[ItemResult]
+
+
+class VerifierDescription(BaseModel):
+    """What `GET /verifiers` lists for each hosted verifier."""
+
+    name: str
+    version: str
+    components: dict[str, float] = Field(description="Component name -> its maximum value.")
+    description: str = ""
+    isolation: str = Field(description="`inline` or `process` (worker pool with hard deadlines).")
+
+
+class VerifiersResponse(BaseModel):
+    protocol: str = PROTOCOL_VERSION
+    verifiers: list[VerifierDescription]
+
+
+class ErrorResponse(BaseModel):
+    """Body of every 4xx answer."""
+
+    error: str
+    detail: Any = None

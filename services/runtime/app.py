@@ -1,0 +1,164 @@
+"""The FastAPI app factory: protocol-v1 routes over a `ScoringService`.
+
+uvicorn --factory services.runtime.app:create_app      # or: rlvr serve
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.protocol import ErrorResponse, ScoreRequest, ScoreResponse, VerifiersResponse
+from services.runtime.auth import require_token
+from services.runtime.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
+from services.runtime.limits import parse_score_request, read_body
+from services.runtime.metrics import Metrics
+from services.runtime.service import ScoringService
+from services.runtime.settings import Settings, get_settings
+
+router = APIRouter()
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": text}
+    for code, text in {
+        401: "Missing or wrong bearer token.",
+        413: "Body or item count over the limit.",
+        422: "Malformed request.",
+        429: "Overloaded; see Retry-After.",
+    }.items()
+}
+
+
+def get_service(request: Request) -> ScoringService:
+    service: ScoringService = request.app.state.service
+    return service
+
+
+@router.post(
+    "/score",
+    response_model=ScoreResponse,
+    responses=_ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScoreRequest"}}},
+        }
+    },
+    summary="Score a batch of completions",
+)
+async def score(
+    request: Request,
+    settings: Settings = Depends(get_settings),
+    service: ScoringService = Depends(get_service),
+) -> Response:
+    """One result per item, in item order; `reward` is null when `status` is not `scored`."""
+    require_token(request, settings)
+    with service.admission():
+        body = await read_body(request, settings.max_body_bytes)
+        score_request = parse_score_request(body, settings)
+        payload = await service.score(score_request)
+    return Response(payload, media_type="application/json")
+
+
+@router.get("/healthz", summary="Liveness")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness: verifiers loaded and workers up", responses={503: {}})
+async def readyz(service: ScoringService = Depends(get_service)) -> Response:
+    if service.ready:
+        return Response(b'{"status":"ready"}', media_type="application/json")
+    return Response(b'{"status":"starting"}', status_code=503, media_type="application/json")
+
+
+@router.get("/verifiers", response_model=VerifiersResponse, summary="Hosted verifiers")
+async def verifiers(service: ScoringService = Depends(get_service)) -> VerifiersResponse:
+    return VerifiersResponse(verifiers=service.describe())
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class MetricsMiddleware:
+    """Counts requests and latency per route (pure ASGI: no per-request task or body copy)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: set[str]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = scope["path"] if scope["path"] in self.routes else "other"
+        status = [500]
+        started = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self.metrics.requests.labels(route, str(status[0])).inc()
+            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build an app hosting `settings.verifiers` (defaults to the environment's settings)."""
+    settings = settings or get_settings()
+    metrics = Metrics()
+    service = ScoringService(settings, metrics)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.close()
+
+    app = FastAPI(
+        title="rlvr reward verifier service",
+        version="1",
+        description="Protocol v1: POST a batch of completions to /score; see DESIGN.md.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.metrics = metrics
+    app.dependency_overrides[get_settings] = lambda: settings
+    app.include_router(router)
+    app.add_exception_handler(ApiError, api_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_middleware(MetricsMiddleware, metrics=metrics, routes={r.path for r in router.routes})  # type: ignore[attr-defined]
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            defs = ScoreRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(defs.pop("$defs", {}))
+            components["ScoreRequest"] = defs
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,46 @@
+"""The service's 4xx answers: one exception type, one JSON shape (`ErrorResponse`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ApiError(Exception):
+    """An error the client can act on: status code, message, optional detail and headers."""
+
+    def __init__(
+        self, status_code: int, error: str, detail: Any = None, headers: dict[str, str] | None = None
+    ):
+        super().__init__(error)
+        self.status_code = status_code
+        self.error = error
+        self.detail = detail
+        self.headers = headers
+
+
+async def api_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return JSONResponse({"error": exc.error, "detail": exc.detail}, exc.status_code, headers=exc.headers)
+
+
+async def http_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse({"error": str(exc.detail), "detail": None}, exc.status_code, headers=exc.headers)
+
+
+async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"error": "malformed request", "detail": jsonable_errors(exc.errors())}, 422)
+
+
+def jsonable_errors(errors: Any) -> list[dict[str, Any]]:
+    """Pydantic error list reduced to what a client needs: where, what, and why."""
+    return [
+        {"loc": [str(p) for p in e.get("loc", ())], "type": e.get("type"), "msg": e.get("msg")}
+        for e in errors
+    ][:20]

@@ -1,0 +1,68 @@
+"""Prometheus metrics of one app, on a registry of its own (tests build several apps per process)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from services.protocol import Status
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_REWARD_BUCKETS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0)
+
+
+class Metrics:
+    """The service's counters and histograms."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "rlvr_requests", "HTTP requests by route and status code.", ["route", "code"], registry=r
+        )
+        self.latency = Histogram(
+            "rlvr_request_latency_seconds",
+            "Request latency by route.",
+            ["route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.inflight = Gauge("rlvr_inflight_score_requests", "Scoring requests in flight.", registry=r)
+        self.items = Counter(
+            "rlvr_items", "Scored items by verifier and status.", ["verifier", "status"], registry=r
+        )
+        self.components = Histogram(
+            "rlvr_reward_component",
+            "Reward component values by verifier.",
+            ["verifier", "component"],
+            buckets=_REWARD_BUCKETS,
+            registry=r,
+        )
+        self.flags = Counter(
+            "rlvr_flags", "Flags raised by verifier and flag.", ["verifier", "flag"], registry=r
+        )
+        self.worker_restarts = Counter(
+            "rlvr_worker_restarts", "Pool workers killed and replaced after a deadline.", registry=r
+        )
+
+    def observe_results(self, verifier: str, results: Iterable[dict]) -> None:
+        """Count one batch of result dicts (status, components, flags)."""
+        statuses: dict[str, int] = {}
+        flags: dict[str, int] = {}
+        per_component: dict[str, list[float]] = {}
+        for res in results:
+            statuses[res["status"]] = statuses.get(res["status"], 0) + 1
+            for flag in res["flags"]:
+                flags[flag] = flags.get(flag, 0) + 1
+            if res["status"] == Status.SCORED:
+                for name, value in res["components"].items():
+                    per_component.setdefault(name, []).append(value)
+        for status, n in statuses.items():
+            self.items.labels(verifier, status).inc(n)
+        for flag, n in flags.items():
+            self.flags.labels(verifier, flag).inc(n)
+        for name, values in per_component.items():
+            hist = self.components.labels(verifier, name)
+            for value in values:
+                hist.observe(value)

@@ -1,0 +1,137 @@
+"""Reads the numbers written in a piece of text, exactly and in linear time.
+
+Handles `$`, thousands separators, trailing periods, markdown emphasis, `%`, leading zeros,
+decimals, `a/b` and `\\frac{a}{b}` fractions and unicode minus signs. Values are exact
+`Fraction`s; a number too long to convert cheaply becomes a `BigNumber` compared as text.
+Nothing is ever evaluated.
+
+>>> [str(n.value) for n in find_numbers("It costs $1,800.00, or **-3/4** of 2,400.")]
+['1800', '-3/4', '2400']
+>>> find_numbers("\\\\frac{3}{4}")[0].value
+Fraction(3, 4)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+# Longer literals are kept as normalised digit strings: int() of thousands of digits is
+# quadratic (and capped by Python at 4300), and no reference is that long.
+MAX_EXACT_DIGITS = 400
+
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-", "\uff0d": "-"})
+_FRAC = re.compile(r"\\[dt]?frac\s*\{\s*([^{}]*?)\s*\}\s*\{\s*([^{}]*?)\s*\}")
+_FRAC_SHORT = re.compile(r"\\[dt]?frac\s*([0-9])\s*([0-9])")
+# Escaped symbols keep the symbol (`\$`, `\%`); spacing commands (`\,`, `\!`, `\ `) vanish,
+# so `1\,800` reads as 1800; any other command (`\text`, `\cdot`) becomes a space.
+_ESCAPED_SYMBOL = re.compile(r"\\([$%])")
+_SPACING = re.compile(r"\\[,!;: ]")
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+_NOISE = str.maketrans({"{": None, "}": None, "*": " ", "_": " ", "`": " ", "~": " "})
+
+# Bounded prefix (no `\s*` before the digits) keeps the scan linear on hostile whitespace.
+_NUMBER = re.compile(
+    r"(?:(?P<neg>-) ?)?(?:\$ ?)?(?=\.?[0-9])"
+    r"(?P<int>[0-9]{1,3}(?:,[0-9]{3}(?![0-9]))+|[0-9]+)?"
+    r"(?:\.(?P<frac>[0-9]+))?"
+    r"(?: ?/ ?(?P<den>[0-9]+))?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BigNumber:
+    """A decimal too long for exact arithmetic, kept as its normalised digits."""
+
+    digits: str
+
+    def __str__(self) -> str:
+        return self.digits if len(self.digits) <= 40 else f"{self.digits[:20]}…({len(self.digits)} digits)"
+
+
+Value = Fraction | BigNumber
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    """One number found in text, with its exact value."""
+
+    value: Value
+    text: str
+
+
+def normalise_text(text: str) -> str:
+    """Rewrite LaTeX, markdown and unicode so that numbers read as plain ASCII."""
+    text = text.translate(_MINUS_SIGNS)
+    if "\\" in text:
+        text = _FRAC.sub(r" \1/\2 ", text)
+        text = _FRAC_SHORT.sub(r" \1/\2 ", text)
+        text = _ESCAPED_SYMBOL.sub(r"\1", text)
+        text = _SPACING.sub("", text)
+        text = _COMMAND.sub(" ", text)
+    return text.translate(_NOISE)
+
+
+def _decimal(neg: bool, int_part: str, frac_part: str) -> Value:
+    int_part = int_part.replace(",", "").lstrip("0")
+    frac_part = frac_part.rstrip("0")
+    if len(int_part) + len(frac_part) > MAX_EXACT_DIGITS:
+        return BigNumber(("-" if neg else "") + (int_part or "0") + ("." + frac_part if frac_part else ""))
+    value = Fraction(
+        int(int_part or "0") * 10 ** len(frac_part) + int(frac_part or "0"), 10 ** len(frac_part)
+    )
+    return -value if neg else value
+
+
+def _parse_match(match: re.Match[str]) -> Number | None:
+    int_part, frac_part, den = match.group("int"), match.group("frac"), match.group("den")
+    if int_part is None and frac_part is None:
+        return None
+    neg = match.group("neg") is not None
+    value = _decimal(neg, int_part or "", frac_part or "")
+    if den is not None:
+        den_value = _decimal(False, den, "")
+        if den_value == 0:
+            return None  # `3/0` names no number
+        if isinstance(value, Fraction) and isinstance(den_value, Fraction):
+            value = value / den_value
+        else:
+            value = BigNumber(f"{value}/{den_value}")
+    return Number(value=value, text=match.group(0).strip())
+
+
+def find_numbers(text: str) -> list[Number]:
+    """All numbers in `text`, in order; text is normalised first."""
+    numbers = []
+    for match in _NUMBER.finditer(normalise_text(text)):
+        if (number := _parse_match(match)) is not None:
+            numbers.append(number)
+    return numbers
+
+
+def format_value(value: Value) -> str:
+    """Canonical text of a value: `18`, `0.25`, `-3/4`.
+
+    >>> format_value(Fraction(1, 4)), format_value(Fraction(1, 3)), format_value(Fraction(36, 2))
+    ('0.25', '1/3', '18')
+    """
+    if isinstance(value, BigNumber):
+        return str(value)
+    if value.denominator == 1:
+        return str(value.numerator)
+    den = value.denominator
+    twos = fives = 0
+    while den % 2 == 0:
+        den //= 2
+        twos += 1
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    if den != 1:
+        return f"{value.numerator}/{value.denominator}"
+    places = max(twos, fives)
+    scaled = abs(value.numerator) * 10**places // value.denominator
+    sign = "-" if value < 0 else ""
+    whole, frac = divmod(scaled, 10**places)
+    return f"{sign}{whole}.{frac:0{places}d}"

@@ -1,0 +1,165 @@
+"""The gsm8k verifier against every bullet of its spec in DESIGN.md."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from services.verifiers.gsm8k import GSM8KVerifier, parse_reference
+from services.verifiers.numeric import format_value
+
+V = GSM8KVerifier()
+FULL = {"format": 0.5, "correctness": 1.0}
+FORMAT_ONLY = {"format": 0.5, "correctness": 0.0}
+NOTHING = {"format": 0.0, "correctness": 0.0}
+
+# (completion, reference, expected components, expected flags)
+CASES = [
+    # --- the three final-answer forms
+    ("So 9 * 2 = 18.\n#### 18", "18", FULL, ()),  # GSM8K's own form
+    ("Let's think step by step.\n#### The final answer is 18", "18", FULL, ()),  # the published recipe's form
+    ("The total is \\boxed{18}.", "18", FULL, ()),  # LaTeX box
+    ("<answer>18</answer>", "18", FULL, ()),  # tags
+    ("<ANSWER> 18 </Answer>", "18", FULL, ()),  # tags, any case
+    ("####\n18", "18", FULL, ()),  # marker alone on its line: the next line is the slot
+    ("\\boxed{\\boxed{18}}", "18", FULL, ()),  # nested boxes read once
+    ("\\boxed{18} so #### 18", "18", FULL, ()),  # two forms, one value
+    ("#### 18\n#### 18.0", "18", FULL, ()),  # repeated, same value
+    # --- strict: nothing else counts
+    ("The answer is 18", "18", NOTHING, ("no_answer",)),  # last-number mode is off
+    ("### 18", "18", NOTHING, ("no_answer",)),  # three hashes are a heading, not a marker
+    ("\\boxed{18", "18", NOTHING, ("no_answer",)),  # unclosed box
+    ("<answer>18", "18", NOTHING, ("no_answer",)),  # unclosed tag
+    ("", "18", NOTHING, ("no_answer",)),  # empty completion
+    ("#### the answer", "18", NOTHING, ("unparsable_answer",)),  # marker without a number
+    # --- wrong answers keep the format reward
+    ("#### 17", "18", FORMAT_ONLY, ()),  # wrong value
+    ("\\boxed{-18}", "18", FORMAT_ONLY, ()),  # wrong sign
+    # --- numbers
+    ("#### $18", "18", FULL, ()),  # dollar sign
+    ("#### \\$18", "18", FULL, ()),  # escaped dollar
+    ("#### 1,800", "1800", FULL, ()),  # thousands separator
+    ("#### 1,234,567.50", "1234567.5", FULL, ()),  # separators and decimals
+    ("#### 18.", "18", FULL, ()),  # trailing period
+    ("#### **18**", "18", FULL, ()),  # markdown bold
+    ("#### _18_", "18", FULL, ()),  # markdown emphasis
+    ("#### `18`", "18", FULL, ()),  # inline code
+    ("#### 18 dollars", "18", FULL, ()),  # unit word after
+    ("#### 18 cookies per box", "18", FULL, ()),  # words after
+    ("#### 25%", "25", FULL, ()),  # percent sign: the number as written
+    ("\\boxed{25\\%}", "25", FULL, ()),  # escaped percent
+    ("#### 0018", "18", FULL, ()),  # leading zeros
+    ("#### 18.00", "18", FULL, ()),  # trailing decimal zeros
+    ("#### .5", "0.5", FULL, ()),  # bare decimal point
+    ("#### 3/4", "0.75", FULL, ()),  # fraction
+    ("\\boxed{\\frac{3}{4}}", "0.75", FULL, ()),  # LaTeX fraction
+    ("\\boxed{\\dfrac{6}{8}}", "3/4", FULL, ()),  # display fraction, reduced
+    ("#### −5", "-5", FULL, ()),  # unicode minus
+    ("#### -5", "-5", FULL, ()),  # ASCII minus
+    ("#### -$5", "-5", FULL, ()),  # minus before the dollar
+    ("\\boxed{1{,}800}", "1800", FULL, ()),  # LaTeX thousands group
+    ("\\boxed{1\\,800}", "1800", FULL, ()),  # LaTeX thin-space separator
+    ("\\boxed{18 \\text{ dollars}}", "18", FULL, ()),  # \text unit
+    ("#### 1/3", "0.333", FORMAT_ONLY, ()),  # exact rationals, no loose tolerance
+    # --- references
+    ("#### 72", "Natalia sold 48/2 = <<48/2=24>>24 clips.\n#### 72", FULL, ()),  # whole GSM8K solution
+    ("#### 1800", "#### 1,800", FULL, ()),  # reference with separators
+    ("#### 18", "18.0", FULL, ()),  # reference as decimal
+    ("#### 18", "$18", FULL, ()),  # reference with a dollar sign
+    # --- hacking
+    ("#### 18\n#### 20", "18", NOTHING, ("conflicting_answers",)),  # two final answers
+    ("\\boxed{18} ... #### 20", "20", NOTHING, ("conflicting_answers",)),  # across forms
+    ("#### 18 or 20", "18", NOTHING, ("multiple_numbers",)),  # hedged slot
+    ("#### 18, 20", "18", NOTHING, ("multiple_numbers",)),  # listed slot
+    ("#### 18-20", "18", NOTHING, ("multiple_numbers",)),  # range
+    ("\\boxed{18, 20}", "18", NOTHING, ("multiple_numbers",)),  # list in a box
+    ("#### 18 #### 20", "18", NOTHING, ("conflicting_answers",)),  # two markers on one line
+    (
+        "#### 18\n\nQuestion: Tom has 3 apples and buys 2 more.\nSolution: 3 + 2 = 5\n#### 5",
+        "18",
+        NOTHING,
+        ("conflicting_answers",),
+    ),  # runs on into another question and answers it
+    (
+        "#### 18\n" + "blah " * 5000 + "\n#### 20",
+        "18",
+        NOTHING,
+        ("too_long", "conflicting_answers"),
+    ),  # no tail clip
+    ("10**10**10", "1", NOTHING, ("no_answer",)),  # never evaluated
+    ("#### 10**10**10", "1", NOTHING, ("multiple_numbers",)),  # an expression is several numbers
+    ("#### 3/0", "1", NOTHING, ("unparsable_answer",)),  # division by zero names no number
+    ("#### 18\x00", "18", FULL, ("control_characters",)),  # NUL byte
+]
+
+
+@pytest.mark.parametrize(("completion", "reference", "components", "flags"), CASES)
+def test_spec_case(completion: str, reference: str, components: dict, flags: tuple) -> None:
+    verdict = V.score(completion, reference)
+    assert verdict.components == components
+    assert verdict.flags == flags
+    assert verdict.reward == sum(components.values())
+
+
+def test_answer_is_the_canonical_value() -> None:
+    assert V.score("#### $1,800.00", "1800").answer == "1800"
+    assert V.score("\\boxed{\\frac{6}{8}}", "0.75").answer == "0.75"
+    assert V.score("#### 1/3", "1").answer == "1/3"
+
+
+def test_no_answer_has_no_extracted_value() -> None:
+    assert V.score("#### 18 or 20", "18").answer is None
+
+
+@pytest.mark.parametrize(
+    ("reference", "value"),
+    [
+        ("18", "18"),  # bare
+        (" 18 \n", "18"),  # whitespace
+        ("1,800", "1800"),  # separators
+        ("-3", "-3"),  # negative
+        ("0.5", "0.5"),  # decimal
+        ("He has 5 + 3 = <<5+3=8>>8 apples.\n#### 8", "8"),  # GSM8K solution
+        ("Janet sells 16 - 3 - 4 = 9 eggs.\nShe makes 9 * 2 = $18.\nA: 18", "18"),  # OpenAI `A: N` style
+    ],
+)
+def test_reference_forms(reference: str, value: str) -> None:
+    assert format_value(parse_reference(reference)) == value
+
+
+@pytest.mark.parametrize("reference", ["", "eighteen", "18 or 20", "#### none"])
+def test_bad_reference_raises_value_error(reference: str) -> None:
+    with pytest.raises(ValueError, match="reference"):
+        parse_reference(reference)
+
+
+HOSTILE = [
+    "#### " + "9" * 200_000,  # 200k-digit number
+    "#### 1" + "0" * 200_000 + "/3",  # 200k-digit fraction
+    "\\boxed{" * 100_000 + "18" + "}" * 100_000,  # deep nesting
+    "{" * 200_000,  # unbalanced braces
+    "<answer>" * 50_000,  # many unclosed tags
+    "#### " * 50_000,  # many empty markers
+    "-" + " " * 200_000 + "1",  # long runs that a naive regex backtracks over
+    "\\frac{" * 100_000,  # unclosed fractions
+    "1," * 100_000,  # separator soup
+    "\x00" * 100_000 + "#### 18",  # NUL bytes
+    "#### 1" + "." * 100_000 + "5",  # dots
+]
+
+
+@pytest.mark.parametrize("completion", HOSTILE, ids=lambda c: repr(c[:16]))
+def test_hostile_input_is_scored_quickly(completion: str) -> None:
+    started = time.perf_counter()
+    verdict = V.score(completion, "18")
+    elapsed = time.perf_counter() - started
+    assert set(verdict.components) == {"format", "correctness"}
+    assert elapsed < 2.0, f"took {elapsed:.2f}s"  # a hang bound, not a performance goal
+
+
+def test_huge_numbers_are_compared_exactly() -> None:
+    big = "1" + "0" * 5000
+    assert V.score(f"#### {big}", big).components == FULL
+    assert V.score(f"#### {big}1", big).components == FORMAT_ONLY
+    assert "huge_number" in V.score(f"#### {big}", "18").flags

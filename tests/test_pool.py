@@ -1,0 +1,57 @@
+"""The worker pool: hard per-item deadlines, stuck and crashed workers replaced, the rest scored."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from services.runtime import Settings
+
+PLUGIN = "tests.plugins.misbehaving:MisbehavingVerifier"
+
+
+def _score(url: str, completions: list[str]) -> tuple[list[dict], float]:
+    started = time.perf_counter()
+    reply = httpx.post(
+        f"{url}/score",
+        json={"verifier": "misbehaving", "items": [{"completion": c, "reference": "1"} for c in completions]},
+        timeout=60,
+    )
+    assert reply.status_code == 200, reply.text
+    return reply.json()["results"], time.perf_counter() - started
+
+
+def test_stuck_item_times_out_and_the_rest_are_scored(serve) -> None:
+    url = serve(Settings(verifiers=[PLUGIN, "gsm8k"], workers=2, item_deadline_s=1.0))
+    results, elapsed = _score(url, ["a", "hang", "b", "c", "d", "e"])
+    statuses = [r["status"] for r in results]
+    assert statuses == ["scored", "timeout", "scored", "scored", "scored", "scored"]
+    assert results[1]["reward"] is None and "deadline_exceeded" in results[1]["flags"]
+    assert [r["answer"] for r in results if r["status"] == "scored"] == ["a", "b", "c", "d", "e"]
+    assert elapsed < 1.0 + 10.0  # deadline plus a worker respawn, not an hour
+
+
+def test_crashed_worker_is_replaced(serve) -> None:
+    url = serve(Settings(verifiers=[PLUGIN, "gsm8k"], workers=1, item_deadline_s=5.0))
+    results, _ = _score(url, ["crash", "x"])
+    assert [r["status"] for r in results] == ["error", "scored"]
+    assert "worker_crashed" in results[0]["flags"]
+    again, _ = _score(url, ["y"])
+    assert again[0]["status"] == "scored"
+    metrics = httpx.get(f"{url}/metrics").text
+    assert "rlvr_worker_restarts_total 1.0" in metrics
+
+
+def test_exception_in_verifier_is_an_error_item(serve) -> None:
+    url = serve(Settings(verifiers=[PLUGIN, "gsm8k"], workers=1))
+    results, _ = _score(url, ["raise", "ok"])
+    assert results[0]["status"] == "error" and "RuntimeError" in results[0]["error"]
+    assert results[1]["status"] == "scored"
+
+
+def test_request_must_name_a_verifier_when_several_are_hosted(serve) -> None:
+    url = serve(Settings(verifiers=[PLUGIN, "gsm8k"], workers=1))
+    reply = httpx.post(f"{url}/score", json={"items": [{"completion": "x", "reference": "1"}]})
+    assert reply.status_code == 422
+    assert "misbehaving" in reply.json()["error"]
