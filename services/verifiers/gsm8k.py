@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from services.verifiers.base import Verdict, Verifier
-from services.verifiers.numeric import BigNumber, Number, Value, find_numbers, format_value
+from services.verifiers.numeric import BigNumber, Number, Value, count_numbers, find_numbers, format_value
 
 FORMAT_REWARD = 0.5
 CORRECTNESS_REWARD = 1.0
@@ -40,6 +41,8 @@ class FinalAnswer:
 
 
 def _hash_answers(text: str) -> list[FinalAnswer]:
+    if "####" not in text:
+        return []
     markers = [m.span() for m in _HASH_MARKER.finditer(text)]
     answers = []
     for i, (start, end) in enumerate(markers):
@@ -90,7 +93,7 @@ def _boxed_answers(text: str) -> list[FinalAnswer]:
 
 
 def _tag_answers(text: str) -> list[FinalAnswer]:
-    if "<" not in text:
+    if "<" not in text or _ANSWER_OPEN.search(text) is None:
         return []
     closes = [m.span() for m in _ANSWER_CLOSE.finditer(text)]
     answers, ci, covered = [], 0, -1
@@ -110,9 +113,10 @@ def _tag_answers(text: str) -> list[FinalAnswer]:
 def final_answers(text: str) -> list[FinalAnswer]:
     """Every final-answer slot in the completion, in order of appearance."""
     found = _hash_answers(text) + _boxed_answers(text) + _tag_answers(text)
-    return sorted(found, key=lambda a: a.start)
+    return found if len(found) < 2 else sorted(found, key=lambda a: a.start)
 
 
+@lru_cache(maxsize=65536)  # a GRPO batch repeats each reference G times
 def parse_reference(reference: str) -> Value:
     """The reference's value: a bare number, or the `####` line of a whole solution.
 
@@ -124,11 +128,11 @@ def parse_reference(reference: str) -> Value:
     text = reference.strip()
     if "####" in text:
         numbers = find_numbers(text.rsplit("####", 1)[1].split("\n", 1)[0])
+    elif count_numbers(text) > 1:
+        # A worked solution in another style (`...\nA: 18`): its last line holds the answer.
+        numbers = find_numbers(text.rsplit("\n", 1)[-1])
     else:
         numbers = find_numbers(text)
-        if len(numbers) > 1:
-            # A worked solution in another style (`...\nA: 18`): its last line holds the answer.
-            numbers = find_numbers(text.rsplit("\n", 1)[-1])
     if len(numbers) != 1:
         shown = reference if len(reference) <= 80 else reference[:77] + "..."
         raise ValueError(f"reference {shown!r} does not hold exactly one number")

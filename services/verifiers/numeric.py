@@ -50,7 +50,8 @@ class BigNumber:
         return self.digits if len(self.digits) <= 40 else f"{self.digits[:20]}…({len(self.digits)} digits)"
 
 
-Value = Fraction | BigNumber
+# Integers stay `int` (a Fraction costs microseconds to build); int and Fraction compare and hash alike.
+Value = int | Fraction | BigNumber
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +95,9 @@ def _parse_match(match: re.Match[str]) -> Number | None:
         den_value = _decimal(False, den, "")
         if den_value == 0:
             return None  # `3/0` names no number
-        if isinstance(value, Fraction) and isinstance(den_value, Fraction):
-            value = value / den_value
+        if not isinstance(value, BigNumber) and not isinstance(den_value, BigNumber):
+            value = Fraction(value) / den_value
+            value = value.numerator if value.denominator == 1 else value
         else:
             value = BigNumber(f"{value}/{den_value}")
     return Number(value=value, text=match.group(0).strip())
@@ -110,13 +112,18 @@ def find_numbers(text: str) -> list[Number]:
     return numbers
 
 
+def count_numbers(text: str) -> int:
+    """How many number-like tokens `find_numbers` would look at, without converting any."""
+    return sum(1 for _ in _NUMBER.finditer(normalise_text(text)))
+
+
 def format_value(value: Value) -> str:
     """Canonical text of a value: `18`, `0.25`, `-3/4`.
 
     >>> format_value(Fraction(1, 4)), format_value(Fraction(1, 3)), format_value(Fraction(36, 2))
     ('0.25', '1/3', '18')
     """
-    if isinstance(value, BigNumber):
+    if isinstance(value, BigNumber | int):
         return str(value)
     if value.denominator == 1:
         return str(value.numerator)
