@@ -47,6 +47,34 @@ def score(
     raise typer.Exit(score_file(file, url=url, verifier=verifier, token=token, output=output))
 
 
+@app.command()
+def train(
+    config: Annotated[Path | None, typer.Option(help="YAML recipe (configs/*.yaml).", exists=True)] = None,
+    reward_url: Annotated[str | None, typer.Option(help="URL of the first reward endpoint.")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after N steps.")] = None,
+    output_dir: Annotated[str | None, typer.Option(help="Checkpoints, metrics.jsonl, manifest.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model to train.")] = None,
+    data: Annotated[str | None, typer.Option(help="`synthetic`, a JSONL path or a hub id.")] = None,
+    learning_rate: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue from the last checkpoint in the output dir.")] = False,
+) -> None:
+    """Train with GRPO against reward verifier services."""
+    import logging
+
+    from trainer.config import TrainConfig
+    from trainer.train import train as run_training
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cfg = TrainConfig.from_yaml(
+        config, max_steps=max_steps, output_dir=output_dir, model=model, data=data, learning_rate=learning_rate, seed=seed
+    )
+    if reward_url is not None:
+        cfg.rewards[0].url = reward_url
+        cfg.rewards[0].__post_init__()
+    run_training(cfg, resume=resume)
+
+
 def main() -> None:
     app()
 

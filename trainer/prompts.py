@@ -1,0 +1,85 @@
+"""Few-shot prompts in two styles: plain text for base models, chat messages for instruct models.
+
+Plain text is the published recipe's form:
+    Question: …\\nSolution: Let's think step by step. …\\n#### The final answer is N
+Examples are drawn from the training split only, never from evaluation data.
+
+>>> from trainer.data import Problem
+>>> ex = Problem("1+1?", "1 + 1 = <<1+1=2>>2\\n#### 2", "#### 2")
+>>> print(plain_prompt("2+2?", [ex]))
+Question: 1+1?
+Solution: Let's think step by step. 1 + 1 = 2
+#### The final answer is 2
+<BLANKLINE>
+Question: 2+2?
+Solution: Let's think step by step.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Literal
+
+from trainer.data import Problem, strip_calculator
+
+SYSTEM_PROMPT = (
+    "You are a careful math tutor. Solve the problem step by step, then write the final answer "
+    "on its own last line as '#### <number>'."
+)
+# Where a base model starts inventing the next question: generation stops at this token.
+STOP_WORD = "Question"
+
+PromptStyle = Literal["plain", "chat"]
+
+
+def _worked(problem: Problem) -> tuple[str, str]:
+    """The solution's reasoning lines (calculator notes removed) and its final answer."""
+    body = strip_calculator(problem.solution).rsplit("####", 1)[0].strip()
+    return body, problem.answer
+
+
+def plain_prompt(question: str, examples: list[Problem]) -> str:
+    """The published recipe's plain-text few-shot prompt."""
+    shots = []
+    for ex in examples:
+        body, answer = _worked(ex)
+        shots.append(f"Question: {ex.question}\nSolution: Let's think step by step. {body}\n#### The final answer is {answer}\n\n")
+    return "".join(shots) + f"Question: {question}\nSolution: Let's think step by step."
+
+
+def chat_prompt(question: str, examples: list[Problem], system_prompt: str = SYSTEM_PROMPT) -> list[dict[str, str]]:
+    """Chat messages: a system prompt, k solved user/assistant turns, then the question."""
+    messages = [{"role": "system", "content": system_prompt}]
+    for ex in examples:
+        body, answer = _worked(ex)
+        messages += [{"role": "user", "content": ex.question}, {"role": "assistant", "content": f"{body}\n#### {answer}"}]
+    messages.append({"role": "user", "content": question})
+    return messages
+
+
+class FewShotPrompter:
+    """Builds prompts with `shots` examples drawn (seeded, per question) from a training pool."""
+
+    def __init__(self, pool: list[Problem], shots: int, style: PromptStyle, seed: int = 0, system_prompt: str = SYSTEM_PROMPT):
+        if shots > len(pool):
+            raise ValueError(f"{shots} shots need at least {shots} training problems; the pool has {len(pool)}")
+        self.pool, self.shots, self.style, self.seed, self.system_prompt = pool, shots, style, seed, system_prompt
+
+    def examples_for(self, question: str) -> list[Problem]:
+        rng = random.Random(f"{self.seed}:{question}")
+        candidates = [p for p in rng.sample(self.pool, min(len(self.pool), self.shots + 1)) if p.question != question]
+        return candidates[: self.shots]
+
+    def __call__(self, question: str) -> str | list[dict[str, str]]:
+        examples = self.examples_for(question)
+        if self.style == "plain":
+            return plain_prompt(question, examples)
+        return chat_prompt(question, examples, self.system_prompt)
+
+
+def stop_token_ids(tokenizer: object, style: PromptStyle) -> list[int]:
+    """Token ids that end generation besides EOS: for plain prompts, the start of a new `Question`."""
+    if style != "plain":
+        return []
+    ids = tokenizer.encode(STOP_WORD, add_special_tokens=False)  # type: ignore[attr-defined]
+    return ids if len(ids) == 1 else []

@@ -1,0 +1,197 @@
+"""Async HTTP client of a reward verifier service (protocol v1), and the TRL reward functions over it.
+
+One `/score` request per endpoint per generation batch (chunked only past `max_batch_items`,
+chunks in flight together), shared by every component's reward function; retries only
+connection errors, 5xx and 429 (honouring Retry-After) within a total deadline; items the
+service could not score become `None`, which TRL masks. It never invents a reward: when the
+service stays unreachable, training stops with an error naming the endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from services.protocol import ItemResult, ScoreItem, ScoreRequest, ScoreResponse, Status, VerifiersResponse
+
+log = logging.getLogger(__name__)
+
+
+class RewardServiceError(RuntimeError):
+    """The reward service cannot give trustworthy rewards; training must stop."""
+
+
+class RewardClient:
+    """Sends batches to one endpoint's `/score` and validates what comes back."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        verifier: str | None = None,
+        token: str | None = None,
+        max_batch_items: int = 1024,
+        request_timeout_s: float = 60.0,
+        deadline_s: float = 120.0,
+        backoff_base_s: float = 0.25,
+        backoff_max_s: float = 8.0,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.verifier = verifier
+        self.max_batch_items = max_batch_items
+        self.request_timeout_s = request_timeout_s
+        self.deadline_s = deadline_s
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self._headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+        self._client: httpx.AsyncClient | None = None
+        self.requests_sent = 0  # HTTP attempts, retries included
+
+    def _http(self) -> httpx.AsyncClient:
+        # Created on first use, inside the event loop that will use it (TRL runs one on a daemon thread).
+        if self._client is None:
+            limits = httpx.Limits(max_keepalive_connections=8, keepalive_expiry=60)
+            self._client = httpx.AsyncClient(base_url=self.url, headers=self._headers, limits=limits)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def score(self, items: Sequence[ScoreItem]) -> list[ItemResult]:
+        """One result per item, in order; chunks past `max_batch_items` go out together."""
+        chunks = [list(items[i : i + self.max_batch_items]) for i in range(0, len(items), self.max_batch_items)]
+        parts = await asyncio.gather(*(self._score_chunk(chunk) for chunk in chunks))
+        return [result for part in parts for result in part]
+
+    async def _score_chunk(self, items: list[ScoreItem]) -> list[ItemResult]:
+        body = ScoreRequest(verifier=self.verifier, request_id=uuid.uuid4().hex, items=items).model_dump_json(
+            exclude_none=True
+        )
+        started = time.monotonic()
+        attempt, last_error = 0, "no attempt made"
+        while True:
+            remaining = self.deadline_s - (time.monotonic() - started)
+            if remaining <= 0:
+                raise RewardServiceError(
+                    f"reward service {self.url} gave no usable answer within {self.deadline_s:g}s "
+                    f"({attempt} attempts); last error: {last_error}"
+                )
+            attempt += 1
+            self.requests_sent += 1
+            retry_after: float | None = None
+            try:
+                reply = await self._http().post(
+                    "/score", content=body, timeout=min(self.request_timeout_s, max(remaining, 0.1))
+                )
+            except httpx.TransportError as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+            else:
+                if reply.status_code == 200:
+                    return self._validate(items, reply.content)
+                last_error = f"HTTP {reply.status_code}: {reply.text[:300]}"
+                if reply.status_code != 429 and reply.status_code < 500:
+                    raise RewardServiceError(f"reward service {self.url} refused the batch: {last_error}")
+                retry_after = _retry_after(reply.headers.get("retry-after"))
+            delay = retry_after if retry_after is not None else self._backoff(attempt)
+            delay = min(delay, max(self.deadline_s - (time.monotonic() - started), 0))
+            log.warning("reward service %s: %s; retrying in %.2fs", self.url, last_error, delay)
+            await asyncio.sleep(delay)
+
+    def _backoff(self, attempt: int) -> float:
+        # Full jitter: spreads retries of many trainer ranks over the whole window.
+        return random.uniform(0, min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1)))
+
+    def _validate(self, items: list[ScoreItem], content: bytes) -> list[ItemResult]:
+        try:
+            response = ScoreResponse.model_validate_json(content)
+        except ValidationError as exc:
+            raise RewardServiceError(f"reward service {self.url} broke protocol v1: {exc.errors()[:3]}") from None
+        results = response.results
+        if len(results) != len(items):
+            raise RewardServiceError(f"reward service {self.url} returned {len(results)} results for {len(items)} items")
+        for item, result in zip(items, results, strict=True):
+            if result.id != item.id:
+                raise RewardServiceError(f"reward service {self.url} returned id {result.id!r} where {item.id!r} was sent")
+            numbers = [*result.components.values(), *([result.reward] if result.reward is not None else [])]
+            if not all(math.isfinite(x) for x in numbers):
+                raise RewardServiceError(f"reward service {self.url} returned a non-finite reward for item {item.id}")
+            if result.status == Status.SCORED and result.reward is None:
+                raise RewardServiceError(f"reward service {self.url} scored item {item.id} without a reward")
+        return results
+
+    def describe(self) -> VerifiersResponse:
+        """`GET /verifiers`, synchronously (used once at start-up)."""
+        try:
+            reply = httpx.get(f"{self.url}/verifiers", headers=self._headers, timeout=self.request_timeout_s)
+            reply.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise RewardServiceError(f"reward service {self.url} is not reachable: {exc}") from None
+        return VerifiersResponse.model_validate_json(reply.content)
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(float(value), 0.0) if value is not None else None
+    except ValueError:
+        return None
+
+
+def completion_text(completion: Any) -> str:
+    """TRL passes plain strings, or message lists for conversational prompts."""
+    if isinstance(completion, str):
+        return completion
+    return "".join(str(message.get("content", "")) for message in completion)
+
+
+class SharedBatch:
+    """Lets several component functions share one in-flight request for the same batch.
+
+    TRL awaits all async reward functions together with `asyncio.gather`, so they start at the
+    same moment: the first one creates the request task, the others await that same task.
+    """
+
+    def __init__(self, client: RewardClient, consumers: int) -> None:
+        self.client = client
+        self.consumers = consumers
+        self._inflight: dict[int, list[Any]] = {}
+
+    async def results(self, completions: Sequence[Any], references: Sequence[str]) -> list[ItemResult]:
+        texts = [completion_text(c) for c in completions]
+        key = hash((tuple(texts), tuple(references)))
+        entry = self._inflight.get(key)
+        if entry is None:
+            items = [ScoreItem(id=str(i), completion=t, reference=r) for i, (t, r) in enumerate(zip(texts, references, strict=True))]
+            entry = self._inflight[key] = [asyncio.ensure_future(self.client.score(items)), 0]
+        entry[1] += 1
+        if entry[1] >= self.consumers:
+            del self._inflight[key]
+        result: list[ItemResult] = await entry[0]
+        return result
+
+
+RewardFunc = Callable[..., Awaitable[list[float | None]]]
+
+
+def component_reward_func(shared: SharedBatch, component: str, name: str, endpoint: str, log_status: bool) -> RewardFunc:
+    """A TRL reward function returning one component of the shared batch's results (None if unscored)."""
+
+    async def reward(completions: list[Any], reference: list[str], log_metric: Any = None, **_: Any) -> list[float | None]:
+        results = await shared.results(completions, reference)
+        if log_status and log_metric is not None:  # once per endpoint, not once per component
+            unscored = sum(r.status != Status.SCORED for r in results)
+            log_metric(f"reward_service/{endpoint}/unscored_frac", unscored / max(len(results), 1))
+        return [r.components.get(component, 0.0) if r.status == Status.SCORED else None for r in results]
+
+    reward.__name__ = reward.__qualname__ = name
+    return reward
