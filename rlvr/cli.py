@@ -75,6 +75,44 @@ def train(
     run_training(cfg, resume=resume)
 
 
+@app.command(name="eval")
+def eval_(
+    model: Annotated[list[str], typer.Option(help="Model(s) to compare; repeat the option.")] = ["smollm2-135m-instruct"],  # noqa: B006
+    data: Annotated[str, typer.Option(help="`synthetic`, a GSM8K JSONL (test split) or a hub id.")] = "synthetic",
+    n: Annotated[int, typer.Option(help="Evaluation problems.")] = 100,
+    shots: Annotated[str, typer.Option(help="Comma-separated few-shot counts.")] = "0,1,2,4,8",
+    reward_url: Annotated[str | None, typer.Option(help="Score through this service (else in-process).")] = None,
+    token: Annotated[str | None, typer.Option(envvar="RLVR_API_TOKEN", help="Bearer token for --reward-url.")] = None,
+    prompt_style: Annotated[str | None, typer.Option(help="`chat` or `plain` (default: by model).")] = None,
+    max_new_tokens: Annotated[int, typer.Option(help="Tokens generated per problem.")] = 256,
+    batch_size: Annotated[int, typer.Option(help="Problems generated together.")] = 16,
+    out_dir: Annotated[str, typer.Option(help="Output folder.")] = "runs/eval",
+) -> None:
+    """Greedy accuracy by few-shot count for one or more models: table, JSON and PNG plot."""
+    import logging
+
+    from rich.console import Console
+
+    from trainer.evaluate import EvalConfig, evaluate
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cfg = EvalConfig(
+        models=model,
+        data=data,
+        n=n,
+        shots=[int(k) for k in shots.split(",") if k.strip()],
+        reward_url=reward_url,
+        token=token,
+        prompt_style=prompt_style,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        out_dir=out_dir,
+    )
+    report = evaluate(cfg)
+    Console().print(report["table"])
+    Console().print(f"plot: {report['out_dir']}/accuracy.png")
+
+
 def main() -> None:
     app()
 

@@ -40,10 +40,17 @@ _NAMES = ["Tom", "Ana", "Liam", "Mia", "Noah", "Zoe", "Omar", "Lena", "Ravi", "S
 _THINGS = ["apples", "stickers", "marbles", "books", "pencils", "cookies", "shells", "cards", "coins", "stamps"]
 
 
-def _synthetic(rng: random.Random) -> Problem:
-    """One two-step word problem `a + b - c` or `a * b + c`, GSM8K-shaped."""
-    name, thing = rng.choice(_NAMES), rng.choice(_THINGS)
-    friend = rng.choice([n for n in _NAMES if n != name])
+def _one_step(rng: random.Random, name: str, friend: str, thing: str) -> tuple[str, list[str], int]:
+    a, b = rng.randint(2, 15), rng.randint(1, 9)
+    if rng.random() < 0.5:
+        question = f"{name} has {a} {thing}. {friend} gives {name} {b} more {thing}. How many {thing} does {name} have now?"
+        return question, [f"{name} has {a} + {b} = {a + b} {thing}."], a + b
+    a += b
+    question = f"{name} has {a} {thing} and gives {b} of them to {friend}. How many {thing} does {name} have left?"
+    return question, [f"{name} has {a} - {b} = {a - b} {thing} left."], a - b
+
+
+def _two_step(rng: random.Random, name: str, friend: str, thing: str) -> tuple[str, list[str], int]:
     if rng.random() < 0.5:
         a, b = rng.randint(5, 40), rng.randint(2, 30)
         c = rng.randint(1, a + b - 1)
@@ -52,23 +59,31 @@ def _synthetic(rng: random.Random) -> Problem:
             f"Then {name} gives away {c} {thing}. How many {thing} does {name} have now?"
         )
         steps = [f"{name} has {a} + {b} = {a + b} {thing}.", f"After giving away {c}, {name} has {a + b} - {c} = {a + b - c}."]
-        answer = a + b - c
-    else:
-        a, b, c = rng.randint(2, 9), rng.randint(2, 12), rng.randint(1, 20)
-        question = (
-            f"{name} buys {a} boxes of {thing} with {b} {thing} in each box, and already had {c} {thing}. "
-            f"How many {thing} does {name} have in total?"
-        )
-        steps = [f"The boxes hold {a} * {b} = {a * b} {thing}.", f"In total {name} has {a * b} + {c} = {a * b + c}."]
-        answer = a * b + c
-    solution = "\n".join([*steps, f"#### {answer}"])
+        return question, steps, a + b - c
+    a, b, c = rng.randint(2, 9), rng.randint(2, 12), rng.randint(1, 20)
+    question = (
+        f"{name} buys {a} boxes of {thing} with {b} {thing} in each box, and already had {c} {thing}. "
+        f"How many {thing} does {name} have in total?"
+    )
+    steps = [f"The boxes hold {a} * {b} = {a * b} {thing}.", f"In total {name} has {a * b} + {c} = {a * b + c}."]
+    return question, steps, a * b + c
+
+
+def _synthetic(rng: random.Random, steps: int) -> Problem:
+    """One GSM8K-shaped word problem of one step (`a + b`, `a - b`) or two (`a + b - c`, `a * b + c`)."""
+    name, thing = rng.choice(_NAMES), rng.choice(_THINGS)
+    friend = rng.choice([n for n in _NAMES if n != name])
+    question, lines, answer = (_one_step if steps == 1 else _two_step)(rng, name, friend, thing)
+    solution = "\n".join([*lines, f"#### {answer}"])
     return Problem(question=question, solution=solution, reference=solution)
 
 
-def synthetic_problems(n: int, seed: int) -> list[Problem]:
-    """`n` reproducible synthetic problems; different seeds give disjoint-looking sets."""
+def synthetic_problems(n: int, seed: int, steps: int = 1) -> list[Problem]:
+    """`n` reproducible synthetic problems of `steps` arithmetic steps (1 or 2)."""
+    if steps not in (1, 2):
+        raise ValueError(f"synthetic problems have 1 or 2 steps, not {steps}")
     rng = random.Random(seed)
-    return [_synthetic(rng) for _ in range(n)]
+    return [_synthetic(rng, steps) for _ in range(n)]
 
 
 def _from_rows(rows: list[dict]) -> list[Problem]:
@@ -81,13 +96,14 @@ def _from_rows(rows: list[dict]) -> list[Problem]:
 
 
 def load_problems(source: str, split: str = "train", limit: int | None = None, seed: int = 0) -> list[Problem]:
-    """Problems from `synthetic`, a local GSM8K-style JSONL file, or a hub dataset (`openai/gsm8k`).
+    """Problems from `synthetic[:steps]`, a local GSM8K-style JSONL file, or a hub dataset (`openai/gsm8k`).
 
     Synthetic splits use different seeds, so train and test never share a problem by construction.
     """
-    if source == SYNTHETIC:
+    if source.split(":")[0] == SYNTHETIC:  # `synthetic` (one step) or `synthetic:2`
+        steps = int(source.partition(":")[2] or 1)
         n = limit if limit is not None else 1000
-        return synthetic_problems(n, seed=seed * 1000 + (0 if split == "train" else 1))
+        return synthetic_problems(n, seed=seed * 1000 + (0 if split == "train" else 1), steps=steps)
     path = Path(source).expanduser()
     if path.suffix == ".jsonl" or path.is_file():
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -54,13 +54,16 @@ class RewardClient:
         self.backoff_max_s = backoff_max_s
         self._headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
         self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.requests_sent = 0  # HTTP attempts, retries included
 
     def _http(self) -> httpx.AsyncClient:
-        # Created on first use, inside the event loop that will use it (TRL runs one on a daemon thread).
-        if self._client is None:
+        # Created inside the event loop that uses it (TRL runs one on a daemon thread); a new loop gets a new pool.
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
             limits = httpx.Limits(max_keepalive_connections=8, keepalive_expiry=60)
             self._client = httpx.AsyncClient(base_url=self.url, headers=self._headers, limits=limits)
+            self._loop = loop
         return self._client
 
     async def aclose(self) -> None:

@@ -1,0 +1,36 @@
+"""Model resolution, including the embedded default model's one-time GGUF conversion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trainer.models import resolve_model
+
+
+def test_hub_ids_and_directories_pass_through(tmp_path: Path) -> None:
+    assert resolve_model("Qwen/Qwen2.5-0.5B") == "Qwen/Qwen2.5-0.5B"
+    assert resolve_model(str(tmp_path)) == str(tmp_path)
+
+
+@pytest.mark.slow
+def test_embedded_model_converts_once_and_generates(tmp_path: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(resolve_model("smollm2-135m-instruct", cache_dir=tmp_path))
+    assert (path / "config.json").exists() and (path / "model.safetensors").exists()
+    stamp = (path / "model.safetensors").stat().st_mtime_ns
+    assert resolve_model("smollm2-135m-instruct", cache_dir=tmp_path) == str(path)
+    assert (path / "model.safetensors").stat().st_mtime_ns == stamp  # not converted again
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path)
+    assert not getattr(model, "is_quantized", False)  # trainable, unlike the GGUF-loaded model
+    messages = [{"role": "user", "content": "What is 2 + 3? End with '#### <number>'."}]
+    enc = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    with torch.no_grad():
+        out = model.generate(**enc, max_new_tokens=12, do_sample=False)
+    text = tokenizer.decode(out[0, enc["input_ids"].shape[1] :], skip_special_tokens=True)
+    assert text.strip()

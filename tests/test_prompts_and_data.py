@@ -1,0 +1,82 @@
+"""Few-shot prompts and problem sources."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from trainer.data import load_problems, split_path, strip_calculator, synthetic_problems
+from trainer.prompts import STOP_WORD, FewShotPrompter, chat_prompt, plain_prompt
+from tests.conftest import GSM8K_DIR
+
+
+def test_synthetic_problems_are_reproducible_and_gsm8k_shaped() -> None:
+    a, b = synthetic_problems(20, seed=3), synthetic_problems(20, seed=3)
+    assert a == b
+    assert all(p.solution.splitlines()[-1].startswith("#### ") for p in a)
+    assert all(p.reference == p.solution for p in a)
+
+
+def test_synthetic_train_and_test_differ() -> None:
+    train = {p.question for p in load_problems("synthetic", "train", 200)}
+    test = {p.question for p in load_problems("synthetic", "test", 200)}
+    assert len(train & test) < 20  # independent draws; evaluation also filters exact repeats
+
+
+def test_two_step_synthetic_problems() -> None:
+    problems = load_problems("synthetic:2", "train", 10)
+    assert all(len(p.solution.splitlines()) == 3 for p in problems)
+
+
+def test_local_jsonl_keeps_references_as_they_are(tmp_path: Path) -> None:
+    path = tmp_path / "train.jsonl"
+    path.write_text(json.dumps({"question": "q", "answer": "2 + 2 = <<2+2=4>>4\n#### 4"}) + "\n")
+    (problem,) = load_problems(str(path))
+    assert problem.reference == "2 + 2 = <<2+2=4>>4\n#### 4"
+    assert problem.answer == "4"
+    assert split_path(str(path), "test").endswith("test.jsonl")
+
+
+def test_real_gsm8k_loads() -> None:
+    if not (GSM8K_DIR / "train.jsonl").exists():
+        pytest.skip("GSM8K not present")
+    problems = load_problems(str(GSM8K_DIR / "train.jsonl"), limit=5)
+    assert problems[0].answer == "72"
+
+
+def test_calculator_annotations_are_removed() -> None:
+    assert strip_calculator("48/2 = <<48/2=24>>24 clips") == "48/2 = 24 clips"
+
+
+def test_plain_prompt_is_the_published_form() -> None:
+    ex = synthetic_problems(1, seed=0)[0]
+    prompt = plain_prompt("How many?", [ex])
+    assert prompt.startswith(f"Question: {ex.question}\nSolution: Let's think step by step. ")
+    assert f"\n#### The final answer is {ex.answer}\n\n" in prompt
+    assert prompt.endswith("Question: How many?\nSolution: Let's think step by step.")
+
+
+def test_chat_prompt_has_system_shots_and_question() -> None:
+    ex = synthetic_problems(2, seed=0)
+    messages = chat_prompt("How many?", ex)
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert messages[2]["content"].endswith(f"#### {ex[0].answer}")
+
+
+def test_prompter_never_uses_the_question_itself_as_an_example() -> None:
+    pool = synthetic_problems(5, seed=0)
+    prompter = FewShotPrompter(pool, shots=4, style="plain")
+    for p in pool:
+        assert all(e.question != p.question for e in prompter.examples_for(p.question))
+        assert len(prompter.examples_for(p.question)) == 4
+
+
+def test_too_few_examples_is_an_error() -> None:
+    with pytest.raises(ValueError, match="8 shots"):
+        FewShotPrompter(synthetic_problems(3, seed=0), shots=8, style="chat")
+
+
+def test_stop_word_marks_a_new_question() -> None:
+    assert plain_prompt("x", []).startswith(STOP_WORD)

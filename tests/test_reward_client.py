@@ -1,0 +1,134 @@
+"""The trainer's reward client against real servers on 127.0.0.1: retries, masking, failures, sharing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from services.protocol import ScoreItem
+from services.runtime import Settings, create_app
+from tests.conftest import TOKEN, free_port, running_server
+from trainer.reward_client import RewardClient, RewardServiceError, SharedBatch, component_reward_func
+
+ITEMS = [
+    ScoreItem(id="0", completion="#### 18", reference="18"),
+    ScoreItem(id="1", completion="#### 17", reference="18"),
+    ScoreItem(id="2", completion="nothing", reference="18"),
+]
+
+
+def flaky_app(failures: int, status: int = 503, headers: dict[str, str] | None = None) -> FastAPI:
+    """The real gsm8k service, but the first `failures` /score calls answer `status`."""
+    app = create_app(Settings())
+    calls = {"n": 0}
+
+    @app.middleware("http")
+    async def fail_first(request: Request, call_next):  # type: ignore[no-untyped-def]
+        if request.url.path == "/score":
+            calls["n"] += 1
+            if calls["n"] <= failures:
+                return Response("unavailable", status_code=status, headers=headers or {})
+        return await call_next(request)
+
+    app.state.calls = calls
+    return app
+
+
+def test_retries_503_then_returns_correct_rewards() -> None:
+    app = flaky_app(failures=2)
+    with running_server(app) as url:
+        client = RewardClient(url, backoff_base_s=0.01, deadline_s=10)
+        results = asyncio.run(client.score(ITEMS))
+    assert [r.reward for r in results] == [1.5, 0.5, 0.0]
+    assert app.state.calls["n"] == 3 and client.requests_sent == 3
+
+
+def test_429_honours_retry_after() -> None:
+    app = flaky_app(failures=1, status=429, headers={"Retry-After": "1"})
+    with running_server(app) as url:
+        client = RewardClient(url, backoff_base_s=0.0, deadline_s=10)
+        started = time.monotonic()
+        results = asyncio.run(client.score(ITEMS))
+    assert time.monotonic() - started >= 1.0
+    assert results[0].reward == 1.5
+
+
+def test_service_down_fails_within_deadline_naming_endpoint() -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    client = RewardClient(url, backoff_base_s=0.05, deadline_s=1.5)
+    started = time.monotonic()
+    with pytest.raises(RewardServiceError, match=url):
+        asyncio.run(client.score(ITEMS))
+    assert time.monotonic() - started < 5
+
+
+def test_client_error_is_not_retried(service_url: str) -> None:
+    client = RewardClient(service_url, token="wrong", deadline_s=10)
+    with pytest.raises(RewardServiceError, match="401"):
+        asyncio.run(client.score(ITEMS))
+    assert client.requests_sent == 1
+
+
+def test_wrong_result_count_is_rejected() -> None:
+    app = FastAPI()
+
+    @app.post("/score")
+    async def short(_: Request) -> JSONResponse:
+        result = {"id": "0", "status": "scored", "reward": 1.5, "components": {"format": 0.5, "correctness": 1.0}}
+        return JSONResponse({"request_id": "r", "verifier": {"name": "gsm8k", "version": "1"}, "results": [result]})
+
+    with running_server(app) as url, pytest.raises(RewardServiceError, match="1 results for 3 items"):
+        asyncio.run(RewardClient(url).score(ITEMS))
+
+
+def test_timeout_items_are_masked_as_none(serve) -> None:
+    url = serve(Settings(verifiers=["tests.plugins.misbehaving:MisbehavingVerifier"], workers=1, item_deadline_s=0.5))
+    client = RewardClient(url)
+    shared = SharedBatch(client, consumers=1)
+    func = component_reward_func(shared, "ok", "ok", "misbehaving", log_status=False)
+    rewards = asyncio.run(func(completions=["a", "hang", "b"], reference=["1", "1", "1"]))
+    assert rewards == [1.0, None, 1.0]
+
+
+def test_components_share_one_request_per_batch(service_url: str) -> None:
+    client = RewardClient(service_url, token=TOKEN)
+    shared = SharedBatch(client, consumers=2)
+    fmt = component_reward_func(shared, "format", "format", "gsm8k", log_status=True)
+    cor = component_reward_func(shared, "correctness", "correctness", "gsm8k", log_status=False)
+    logged: dict[str, float] = {}
+
+    async def step() -> list[list[float | None]]:
+        kwargs = {"completions": ["#### 18", "#### 17"], "reference": ["18", "18"]}
+        return await asyncio.gather(fmt(**kwargs, log_metric=logged.__setitem__), cor(**kwargs))
+
+    assert asyncio.run(step()) == [[0.5, 0.5], [1.0, 0.0]]
+    assert client.requests_sent == 1
+    assert logged == {"reward_service/gsm8k/unscored_frac": 0.0}
+    asyncio.run(step())
+    assert client.requests_sent == 2  # the next batch is a new request, not a cached answer
+
+
+def test_large_batches_are_chunked_in_order(service_url: str) -> None:
+    client = RewardClient(service_url, token=TOKEN, max_batch_items=2)
+    items = [ScoreItem(id=str(i), completion=f"#### {i}", reference="3") for i in range(5)]
+    results = asyncio.run(client.score(items))
+    assert [r.id for r in results] == ["0", "1", "2", "3", "4"]
+    assert [r.components["correctness"] for r in results] == [0, 0, 0, 1.0, 0]
+    assert client.requests_sent == 3
+
+
+def test_chat_completions_are_read_as_text(service_url: str) -> None:
+    client = RewardClient(service_url, token=TOKEN)
+    func = component_reward_func(SharedBatch(client, 1), "correctness", "correctness", "gsm8k", log_status=False)
+    completions = [[{"role": "assistant", "content": "#### 18"}]]
+    assert asyncio.run(func(completions=completions, reference=["18"])) == [1.0]
+
+
+@pytest.mark.parametrize("free", [free_port])
+def test_describe_unreachable_is_a_clear_error(free) -> None:
+    with pytest.raises(RewardServiceError, match="not reachable"):
+        RewardClient(f"http://127.0.0.1:{free()}").describe()

@@ -1,0 +1,50 @@
+"""End to end: a tiny Llama (real tokenizer) trains GRPO steps against a real uvicorn verifier service."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.runtime import Settings
+from trainer.config import TrainConfig
+from trainer.train import train
+
+
+@pytest.mark.slow
+def test_two_grpo_steps_against_the_service(tmp_path: Path, tiny_model_dir: Path, serve) -> None:
+    url = serve(Settings())
+    out = tmp_path / "run"
+    cfg = TrainConfig(
+        model=str(tiny_model_dir),
+        data="synthetic",
+        train_size=16,
+        shots=1,
+        rewards=[{"name": "gsm8k", "url": url, "token_env": None}],
+        num_generations=2,
+        per_device_train_batch_size=4,
+        max_completion_length=8,
+        max_steps=2,
+        save_steps=1,
+        output_dir=str(out),
+        report_to=["tensorboard"],
+    )
+    train(cfg)
+
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    steps = [r for r in rows if "rewards/format/mean" in r]
+    assert [r["step"] for r in steps] == [1, 2]
+    assert all("rewards/correctness/mean" in r for r in steps)
+    assert (out / "checkpoint-2").is_dir() and (out / "final" / "config.json").exists()
+    assert list(out.rglob("events.out.tfevents.*"))
+
+    manifest = json.loads((out / "run_manifest.json").read_text())
+    assert manifest["verifiers"]["gsm8k"]["name"] == "gsm8k"
+    assert manifest["verifiers"]["gsm8k"]["version"] == "1.0.0"
+    assert manifest["reward_functions"] == ["format", "correctness"]
+
+    # One /score request per generation batch, whatever the number of components.
+    metrics = httpx.get(f"{url}/metrics").text
+    assert 'rlvr_requests_total{code="200",route="/score"} 2.0' in metrics

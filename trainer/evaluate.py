@@ -1,0 +1,237 @@
+"""Greedy evaluation by few-shot count, scored by the same verifier that produced the training reward.
+
+    rlvr eval --model smollm2-135m-instruct --model runs/cpu-demo --data synthetic --n 100 --shots 0,1,2,4,8
+
+Writes `results.json` (one record per model, k and problem), `results.md` (accuracy and format
+rate per k, per model) and `accuracy.png` (accuracy vs k, one line per model).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from services.protocol import ItemResult, ScoreItem, Status
+from trainer.data import Problem, load_problems, split_path
+from trainer.prompts import FewShotPrompter, stop_token_ids
+from trainer.reward_client import RewardClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EvalConfig:
+    """What to evaluate and how."""
+
+    models: list[str] = field(default_factory=lambda: ["smollm2-135m-instruct"], metadata={"help": "Models to compare."})
+    data: str = field(default="synthetic", metadata={"help": "`synthetic`, a GSM8K JSONL (test split), or a hub id."})
+    n: int = field(default=100, metadata={"help": "Evaluation problems (the first n of the test split)."})
+    shots: list[int] = field(default_factory=lambda: [0, 1, 2, 4, 8], metadata={"help": "Few-shot counts."})
+    prompt_style: str | None = field(default=None, metadata={"help": "`chat` or `plain`; default: chat if the model has a template."})
+    reward_url: str | None = field(default=None, metadata={"help": "Score through this service; None scores in-process."})
+    verifier: str = field(default="gsm8k", metadata={"help": "Verifier name."})
+    token: str | None = field(default=None, metadata={"help": "Bearer token for reward_url."})
+    max_new_tokens: int = field(default=256, metadata={"help": "Tokens generated per problem."})
+    batch_size: int = field(default=16, metadata={"help": "Problems generated together."})
+    seed: int = field(default=0, metadata={"help": "Seed for few-shot example choice."})
+    out_dir: str = field(default="runs/eval", metadata={"help": "Where results.json, results.md, accuracy.png go."})
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            raise ValueError("name at least one --model")
+        if self.n < 1 or self.batch_size < 1 or self.max_new_tokens < 1:
+            raise ValueError("n, batch_size and max_new_tokens must be >= 1")
+        if any(k < 0 for k in self.shots):
+            raise ValueError(f"shots must be >= 0, got {self.shots}")
+        if self.prompt_style not in (None, "chat", "plain"):
+            raise ValueError(f"prompt_style must be 'chat' or 'plain', got {self.prompt_style!r}")
+
+
+def model_label(name: str) -> str:
+    path = Path(name)
+    return path.parent.name if path.name == "final" else path.name or name
+
+
+def _load(name: str) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from trainer.models import resolve_model
+
+    path = Path(resolve_model(name))
+    if (path / "final").is_dir() and not (path / "config.json").exists():
+        path = path / "final"  # a training output dir: evaluate its final model
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    model = AutoModelForCausalLM.from_pretrained(path)
+    model.eval()
+    return model, tokenizer
+
+
+def generate(model: Any, tokenizer: Any, prompts: Sequence[Any], cfg: EvalConfig, style: str, desc: str) -> list[str]:
+    """Greedy completions, batched, with a progress bar."""
+    import torch
+
+    stop = stop_token_ids(tokenizer, style)  # type: ignore[arg-type]
+    eos = model.generation_config.eos_token_id
+    eos_ids = ([eos] if isinstance(eos, int) else list(eos or [])) + stop
+    outputs: list[str] = []
+    for start in tqdm(range(0, len(prompts), cfg.batch_size), desc=desc, unit="batch"):
+        batch = prompts[start : start + cfg.batch_size]
+        if style == "chat":
+            texts = [tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in batch]
+        else:
+            texts = list(batch)
+        enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=style != "chat")
+        with torch.no_grad():
+            out = model.generate(
+                **enc,
+                max_new_tokens=cfg.max_new_tokens,
+                do_sample=False,
+                eos_token_id=eos_ids,
+                pad_token_id=tokenizer.pad_token_id,
+            )
+        new = out[:, enc["input_ids"].shape[1] :]
+        outputs += tokenizer.batch_decode(new, skip_special_tokens=True)
+    return outputs
+
+
+def score(completions: list[str], problems: list[Problem], cfg: EvalConfig) -> list[ItemResult]:
+    """Results from the service at `reward_url`, or from the same verifier in-process."""
+    items = [
+        ScoreItem(id=str(i), completion=c, reference=p.reference)
+        for i, (c, p) in enumerate(zip(completions, problems, strict=True))
+    ]
+    if cfg.reward_url:
+        client = RewardClient(cfg.reward_url, verifier=cfg.verifier, token=cfg.token)
+
+        async def run() -> list[ItemResult]:
+            try:
+                return await client.score(items)
+            finally:
+                await client.aclose()
+
+        return asyncio.run(run())
+    from services.runtime.scoring import score_batch
+    from services.verifiers.registry import load_verifier
+
+    outcomes = score_batch(load_verifier(cfg.verifier), [(i.completion, i.reference) for i in items])
+    return [
+        ItemResult(
+            id=i.id or "",
+            status=o.status,
+            reward=sum(o.components.values()) if o.status == Status.SCORED else None,
+            components=o.components,
+            answer=o.answer,
+            flags=list(o.flags),
+            error=o.error,
+        )
+        for i, o in zip(items, outcomes, strict=True)
+    ]
+
+
+def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Accuracy and format rate per (model, k), in the order first seen."""
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in records:
+        groups.setdefault((r["model"], r["shots"]), []).append(r)
+    return [
+        {
+            "model": model,
+            "shots": k,
+            "n": len(rs),
+            "accuracy": sum(r["correct"] for r in rs) / len(rs),
+            "format_rate": sum(r["formatted"] for r in rs) / len(rs),
+        }
+        for (model, k), rs in groups.items()
+    ]
+
+
+def markdown_table(summary: list[dict[str, Any]]) -> str:
+    """Rows: models; columns: accuracy (format rate) per k."""
+    shots = sorted({s["shots"] for s in summary})
+    models = list(dict.fromkeys(s["model"] for s in summary))
+    cell = {(s["model"], s["shots"]): s for s in summary}
+    lines = [
+        "| model | " + " | ".join(f"k={k} acc (fmt)" for k in shots) + " |",
+        "|---|" + "---|" * len(shots),
+    ]
+    for m in models:
+        row = [
+            f"{cell[m, k]['accuracy']:.0%} ({cell[m, k]['format_rate']:.0%})" if (m, k) in cell else "-" for k in shots
+        ]
+        lines.append(f"| {m} | " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(summary: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for model in dict.fromkeys(s["model"] for s in summary):
+        points = sorted((s["shots"], s["accuracy"]) for s in summary if s["model"] == model)
+        ax.plot([k for k, _ in points], [100 * a for _, a in points], marker="o", label=model)
+    ax.set_xlabel("few-shot examples (k)")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title("Greedy accuracy by few-shot count")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def evaluate(cfg: EvalConfig) -> dict[str, Any]:
+    """Generate, score and report for every model and k; returns the summary and file paths."""
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    problems = load_problems(cfg.data, "test", cfg.n, cfg.seed)
+    pool = load_problems(split_path(cfg.data, "train"), "train", None, cfg.seed)
+    test_questions = {p.question for p in problems}
+    pool = [p for p in pool if p.question not in test_questions]  # never show an evaluation problem
+    records: list[dict[str, Any]] = []
+    for name in cfg.models:
+        model, tokenizer = _load(name)
+        style = cfg.prompt_style or ("chat" if tokenizer.chat_template else "plain")
+        label = model_label(name)
+        for k in cfg.shots:
+            prompter = FewShotPrompter(pool, k, style, cfg.seed)  # type: ignore[arg-type]
+            prompts = [prompter(p.question) for p in problems]
+            completions = generate(model, tokenizer, prompts, cfg, style, desc=f"{label} k={k}")
+            for p, prompt, completion, result in zip(
+                problems, prompts, completions, score(completions, problems, cfg), strict=True
+            ):
+                records.append(
+                    {
+                        "model": label,
+                        "shots": k,
+                        "question": p.question,
+                        "prompt": prompt,
+                        "completion": completion,
+                        "reference": p.answer,
+                        "answer": result.answer,
+                        "status": result.status.value,
+                        "components": result.components,
+                        "flags": result.flags,
+                        "correct": result.components.get("correctness", 0.0) > 0,
+                        "formatted": result.components.get("format", 0.0) > 0,
+                    }
+                )
+    summary = summarise(records)
+    table = markdown_table(summary)
+    (out / "results.json").write_text(json.dumps({"config": asdict(cfg), "summary": summary, "records": records}, indent=1))
+    (out / "results.md").write_text(table)
+    plot(summary, out / "accuracy.png")
+    log.info("wrote %s, %s and %s", out / "results.json", out / "results.md", out / "accuracy.png")
+    return {"summary": summary, "table": table, "out_dir": str(out)}
