@@ -29,5 +29,10 @@ test: lint
 bench: setup
 	$(PY) benchmarks/bench_service.py
 
+# DATA=../shared/data/gsm8k/train.jsonl switches the demo to GSM8K.
+DATA ?=
+demo: setup
+	$(VENV)/bin/rlvr demo --config configs/cpu-demo.yaml $(if $(DATA),--data $(DATA),)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -50,7 +50,7 @@ def score(
 @app.command()
 def train(
     config: Annotated[Path | None, typer.Option(help="YAML recipe (configs/*.yaml).", exists=True)] = None,
-    reward_url: Annotated[str | None, typer.Option(help="URL of the first reward endpoint.")] = None,
+    reward_url: Annotated[str | None, typer.Option(envvar="REWARD_URL", help="URL of the first reward endpoint.")] = None,
     max_steps: Annotated[int | None, typer.Option(help="Stop after N steps.")] = None,
     output_dir: Annotated[str | None, typer.Option(help="Checkpoints, metrics.jsonl, manifest.")] = None,
     model: Annotated[str | None, typer.Option(help="Model to train.")] = None,
@@ -111,6 +111,29 @@ def eval_(
     report = evaluate(cfg)
     Console().print(report["table"])
     Console().print(f"plot: {report['out_dir']}/accuracy.png")
+
+
+@app.command()
+def demo(
+    config: Annotated[Path, typer.Option(help="Training recipe.", exists=True)] = Path("configs/cpu-demo.yaml"),
+    data: Annotated[str | None, typer.Option(help="Switch the task, e.g. ../shared/data/gsm8k/train.jsonl.")] = None,
+    n: Annotated[int, typer.Option(help="Held-out problems evaluated before and after.")] = 64,
+    shots: Annotated[str, typer.Option(help="Comma-separated few-shot counts to evaluate.")] = "0",
+    max_steps: Annotated[int | None, typer.Option(help="Override the recipe's steps.")] = None,
+    out_dir: Annotated[str, typer.Option(help="Where everything goes.")] = "runs/demo",
+) -> None:
+    """Start the service, evaluate, train against it, evaluate again, print before/after; stops the service."""
+    import logging
+
+    from rich.console import Console
+
+    from trainer.demo import run_demo
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    report = run_demo(config, data, n, [int(k) for k in shots.split(",") if k.strip()], max_steps, out_dir)
+    Console().print("\n[bold]Before / after GRPO[/bold] (greedy, held-out problems)\n")
+    Console().print(report["table"])
+    Console().print(f"plot: {report['out_dir']}/accuracy.png  ·  training metrics: {out_dir}/train/metrics.jsonl")
 
 
 def main() -> None:

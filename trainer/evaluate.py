@@ -228,10 +228,16 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
                         "formatted": result.components.get("format", 0.0) > 0,
                     }
                 )
+    return write_report(records, asdict(cfg), out)
+
+
+def write_report(records: list[dict[str, Any]], config: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Write results.json, results.md and accuracy.png for these records; returns summary and table."""
+    out.mkdir(parents=True, exist_ok=True)
     summary = summarise(records)
     table = markdown_table(summary)
-    (out / "results.json").write_text(json.dumps({"config": asdict(cfg), "summary": summary, "records": records}, indent=1))
+    (out / "results.json").write_text(json.dumps({"config": config, "summary": summary, "records": records}, indent=1))
     (out / "results.md").write_text(table)
     plot(summary, out / "accuracy.png")
     log.info("wrote %s, %s and %s", out / "results.json", out / "results.md", out / "accuracy.png")
-    return {"summary": summary, "table": table, "out_dir": str(out)}
+    return {"summary": summary, "table": table, "out_dir": str(out), "records": records}

@@ -1,0 +1,92 @@
+"""The whole loop on one machine: start the verifier service, evaluate, train against it, evaluate again.
+
+    rlvr demo [--config configs/cpu-demo.yaml] [--data ../shared/data/gsm8k/train.jsonl]
+
+The service runs as a child process (`rlvr serve`) on a free loopback port and is stopped on
+the way out, whether the demo finished, failed or was interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from trainer.config import TrainConfig
+from trainer.data import split_path
+from trainer.evaluate import EvalConfig, evaluate, write_report
+
+log = logging.getLogger(__name__)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def managed_service(port: int | None = None, start_timeout_s: float = 60.0) -> Iterator[str]:
+    """Run `rlvr serve` on 127.0.0.1 until the block exits (normally, by exception or Ctrl-C)."""
+    port = port or _free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-m", "rlvr.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(cmd, start_new_session=True)  # its own group: Ctrl-C reaches us, we stop it
+    try:
+        deadline = time.monotonic() + start_timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the verifier service exited with code {proc.returncode} during start-up")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the verifier service did not become ready on {url} in {start_timeout_s:.0f}s")
+            time.sleep(0.2)
+        log.info("verifier service ready at %s (pid %d)", url, proc.pid)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.info("verifier service stopped")
+
+
+def run_demo(config: Path, data: str | None, n: int, shots: list[int], max_steps: int | None, out_dir: str) -> dict[str, Any]:
+    """Evaluate the base model, train it, evaluate both; returns the final evaluation report."""
+    cfg = TrainConfig.from_yaml(config, data=data, max_steps=max_steps, output_dir=f"{out_dir}/train")
+    eval_common = {
+        "data": split_path(cfg.data, "test"),
+        "n": n,
+        "shots": shots,
+        "prompt_style": cfg.prompt_style,
+        "max_new_tokens": cfg.max_completion_length,
+        "seed": cfg.seed,
+    }
+    with managed_service() as url:
+        for endpoint in cfg.rewards:
+            endpoint.url = url
+        before = evaluate(EvalConfig(models=[cfg.model], reward_url=url, out_dir=f"{out_dir}/before", **eval_common))
+        log.info("before training:\n%s", before["table"])
+        from trainer.train import train
+
+        train(cfg)
+        after = evaluate(EvalConfig(models=[cfg.output_dir], reward_url=url, out_dir=f"{out_dir}/after", **eval_common))
+    both = [{**r, "model": f"{r['model']} (base)"} for r in before["records"]] + after["records"]
+    return write_report(both, {"train": cfg.to_dict(), "eval": eval_common}, Path(out_dir))
