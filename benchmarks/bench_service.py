@@ -36,7 +36,7 @@ log = logging.getLogger("bench")
 DATA = ROOT.parent / "shared" / "data" / "gsm8k" / "example_model_solutions.jsonl"
 BATCHES = (16, 256, 1024)
 
-PLAIN_APP = '''
+PLAIN_APP = """
 from fastapi import FastAPI
 from pydantic import BaseModel
 from services.verifiers.gsm8k import GSM8KVerifier
@@ -70,7 +70,7 @@ def score(req: Req) -> Resp:
         except ValueError:
             out.append(Res(id=item.id or str(i), reward=None, components={}))
     return Resp(results=out)
-'''
+"""
 
 
 def load_items(n: int) -> list[dict[str, str]]:
@@ -182,8 +182,18 @@ def main() -> None:
             proc.wait(timeout=10)
 
     table = Table(title="gsm8k scoring throughput (completions/s) and latency, 127.0.0.1")
-    for col in ("batch", "clients", "in-process/s", "rlvr/s", "plain/s", "rlvr/plain", "rlvr/in-proc",
-                "rlvr p50 ms", "rlvr p99 ms", "plain p99 ms"):
+    for col in (
+        "batch",
+        "clients",
+        "in-process/s",
+        "rlvr/s",
+        "plain/s",
+        "rlvr/plain",
+        "rlvr/in-proc",
+        "rlvr p50 ms",
+        "rlvr p99 ms",
+        "plain p99 ms",
+    ):
         table.add_column(col, justify="right")
     lines = ["| " + " | ".join(c.header for c in table.columns) + " |", "|" + "---|" * len(table.columns)]
     for r in rows:

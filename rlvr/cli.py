@@ -50,14 +50,18 @@ def score(
 @app.command()
 def train(
     config: Annotated[Path | None, typer.Option(help="YAML recipe (configs/*.yaml).", exists=True)] = None,
-    reward_url: Annotated[str | None, typer.Option(envvar="REWARD_URL", help="URL of the first reward endpoint.")] = None,
+    reward_url: Annotated[
+        str | None, typer.Option(envvar="REWARD_URL", help="URL of the first reward endpoint.")
+    ] = None,
     max_steps: Annotated[int | None, typer.Option(help="Stop after N steps.")] = None,
     output_dir: Annotated[str | None, typer.Option(help="Checkpoints, metrics.jsonl, manifest.")] = None,
     model: Annotated[str | None, typer.Option(help="Model to train.")] = None,
     data: Annotated[str | None, typer.Option(help="`synthetic`, a JSONL path or a hub id.")] = None,
     learning_rate: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed.")] = None,
-    resume: Annotated[bool, typer.Option(help="Continue from the last checkpoint in the output dir.")] = False,
+    resume: Annotated[
+        bool, typer.Option(help="Continue from the last checkpoint in the output dir.")
+    ] = False,
 ) -> None:
     """Train with GRPO against reward verifier services."""
     import logging
@@ -67,7 +71,13 @@ def train(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg = TrainConfig.from_yaml(
-        config, max_steps=max_steps, output_dir=output_dir, model=model, data=data, learning_rate=learning_rate, seed=seed
+        config,
+        max_steps=max_steps,
+        output_dir=output_dir,
+        model=model,
+        data=data,
+        learning_rate=learning_rate,
+        seed=seed,
     )
     if reward_url is not None:
         cfg.rewards[0].url = reward_url
@@ -77,12 +87,20 @@ def train(
 
 @app.command(name="eval")
 def eval_(
-    model: Annotated[list[str], typer.Option(help="Model(s) to compare; repeat the option.")] = ["smollm2-135m-instruct"],  # noqa: B006
-    data: Annotated[str, typer.Option(help="`synthetic`, a GSM8K JSONL (test split) or a hub id.")] = "synthetic",
+    model: Annotated[list[str], typer.Option(help="Model(s) to compare; repeat the option.")] = [
+        "smollm2-135m-instruct"
+    ],  # noqa: B006
+    data: Annotated[
+        str, typer.Option(help="`synthetic`, a GSM8K JSONL (test split) or a hub id.")
+    ] = "synthetic",
     n: Annotated[int, typer.Option(help="Evaluation problems.")] = 100,
     shots: Annotated[str, typer.Option(help="Comma-separated few-shot counts.")] = "0,1,2,4,8",
-    reward_url: Annotated[str | None, typer.Option(help="Score through this service (else in-process).")] = None,
-    token: Annotated[str | None, typer.Option(envvar="RLVR_API_TOKEN", help="Bearer token for --reward-url.")] = None,
+    reward_url: Annotated[
+        str | None, typer.Option(help="Score through this service (else in-process).")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option(envvar="RLVR_API_TOKEN", help="Bearer token for --reward-url.")
+    ] = None,
     prompt_style: Annotated[str | None, typer.Option(help="`chat` or `plain` (default: by model).")] = None,
     max_new_tokens: Annotated[int, typer.Option(help="Tokens generated per problem.")] = 256,
     batch_size: Annotated[int, typer.Option(help="Problems generated together.")] = 16,
@@ -115,8 +133,12 @@ def eval_(
 
 @app.command()
 def demo(
-    config: Annotated[Path, typer.Option(help="Training recipe.", exists=True)] = Path("configs/cpu-demo.yaml"),
-    data: Annotated[str | None, typer.Option(help="Switch the task, e.g. ../shared/data/gsm8k/train.jsonl.")] = None,
+    config: Annotated[Path, typer.Option(help="Training recipe.", exists=True)] = Path(
+        "configs/cpu-demo.yaml"
+    ),
+    data: Annotated[
+        str | None, typer.Option(help="Switch the task, e.g. ../shared/data/gsm8k/train.jsonl.")
+    ] = None,
     n: Annotated[int, typer.Option(help="Held-out problems evaluated before and after.")] = 64,
     shots: Annotated[str, typer.Option(help="Comma-separated few-shot counts to evaluate.")] = "0",
     max_steps: Annotated[int | None, typer.Option(help="Override the recipe's steps.")] = None,
@@ -133,7 +155,9 @@ def demo(
     report = run_demo(config, data, n, [int(k) for k in shots.split(",") if k.strip()], max_steps, out_dir)
     Console().print("\n[bold]Before / after GRPO[/bold] (greedy, held-out problems)\n")
     Console().print(report["table"])
-    Console().print(f"plot: {report['out_dir']}/accuracy.png  ·  training metrics: {out_dir}/train/metrics.jsonl")
+    Console().print(
+        f"plot: {report['out_dir']}/accuracy.png  ·  training metrics: {out_dir}/train/metrics.jsonl"
+    )
 
 
 def main() -> None:

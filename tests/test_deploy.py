@@ -34,7 +34,10 @@ def render(overlay: str) -> list[dict[str, Any]]:
     kubectl = shutil.which("kubectl")
     assert kubectl, "kubectl is missing: `make setup` installs it"
     out = subprocess.run(
-        [kubectl, "kustomize", str(ROOT / "k8s" / "overlays" / overlay)], capture_output=True, text=True, check=True
+        [kubectl, "kustomize", str(ROOT / "k8s" / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return [doc for doc in yaml.safe_load_all(out.stdout) if doc]
 
@@ -60,14 +63,19 @@ def test_every_resource_validates_against_the_kubernetes_schema(rendered) -> Non
 
 def test_ports_agree_container_service_and_settings(rendered) -> None:
     _, docs = rendered
-    (config,) = [c for c in of_kind(docs, "ConfigMap") if c["metadata"]["name"].startswith("rlvr-verifier-config")]
+    (config,) = [
+        c for c in of_kind(docs, "ConfigMap") if c["metadata"]["name"].startswith("rlvr-verifier-config")
+    ]
     port = int(config["data"]["RLVR_PORT"])
     services = {s["metadata"]["name"]: s for s in of_kind(docs, "Service")}
     for deployment in of_kind(docs, "Deployment"):
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         assert container["ports"][0]["containerPort"] == port
         service = services[deployment["metadata"]["name"]]
-        assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+        assert (
+            service["spec"]["selector"].items()
+            <= deployment["spec"]["template"]["metadata"]["labels"].items()
+        )
         assert [p["targetPort"] for p in service["spec"]["ports"]] == [port]
     dockerfile = (ROOT / "services" / "Dockerfile").read_text()
     assert f"RLVR_PORT={port}" in dockerfile and f"EXPOSE {port}" in dockerfile
@@ -90,7 +98,9 @@ def test_verifiers_are_hardened_and_scaled(rendered) -> None:
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
         assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
-        assert {"cpu", "memory"} <= set(container["resources"]["requests"]) and container["resources"]["limits"]
+        assert {"cpu", "memory"} <= set(container["resources"]["requests"]) and container["resources"][
+            "limits"
+        ]
         assert deployment["spec"]["replicas"] >= (1 if overlay == "dev" else 2)
     names = {d["metadata"]["name"] for d in of_kind(docs, "Deployment")}
     assert names == {h["spec"]["scaleTargetRef"]["name"] for h in of_kind(docs, "HorizontalPodAutoscaler")}
@@ -106,7 +116,11 @@ def test_trainer_job_reaches_the_service_by_dns_name(rendered) -> None:
     assert host and host.group(1) in {s["metadata"]["name"] for s in of_kind(docs, "Service")}
     gpus = container["resources"].get("requests", {}).get("nvidia.com/gpu")
     assert gpus == (None if overlay == "dev" else 1)
-    claims = [v["persistentVolumeClaim"]["claimName"] for v in job["spec"]["template"]["spec"]["volumes"] if "persistentVolumeClaim" in v]
+    claims = [
+        v["persistentVolumeClaim"]["claimName"]
+        for v in job["spec"]["template"]["spec"]["volumes"]
+        if "persistentVolumeClaim" in v
+    ]
     assert claims and set(claims) <= {p["metadata"]["name"] for p in of_kind(docs, "PersistentVolumeClaim")}
 
 
@@ -120,10 +134,15 @@ def test_only_trainers_and_prometheus_reach_verifiers(rendered) -> None:
 
 def test_every_rlvr_variable_is_a_real_setting() -> None:
     fields = {f"RLVR_{name.upper()}" for name in Settings.model_fields}
-    texts = [(ROOT / "docker-compose.yml").read_text(), (ROOT / "deploy" / "ci" / "docker-compose.ci.yml").read_text()]
+    texts = [
+        (ROOT / "docker-compose.yml").read_text(),
+        (ROOT / "deploy" / "ci" / "docker-compose.ci.yml").read_text(),
+    ]
     texts += [p.read_text() for p in (ROOT / "k8s").rglob("*.yaml")]
     texts += [(ROOT / "services" / "Dockerfile").read_text()]
-    used = {m for text in texts for m in re.findall(r"\bRLVR_[A-Z_]+\b", text)} - {"RLVR_TAG"}  # RLVR_TAG: compose image tag
+    used = {m for text in texts for m in re.findall(r"\bRLVR_[A-Z_]+\b", text)} - {
+        "RLVR_TAG"
+    }  # RLVR_TAG: compose image tag
     assert used and used <= fields, sorted(used - fields)
 
 
@@ -134,7 +153,12 @@ def test_images_agree_between_compose_and_kubernetes() -> None:
     k8s_images = {f"{i['name']}:${{RLVR_TAG:-{i['newTag']}}}" for i in kustomization["images"]}
     assert compose_images == k8s_images
     for overlay in OVERLAYS:
-        used = {c["image"] for d in render(overlay) if d["kind"] in ("Deployment", "Job") for c in d["spec"]["template"]["spec"]["containers"]}
+        used = {
+            c["image"]
+            for d in render(overlay)
+            if d["kind"] in ("Deployment", "Job")
+            for c in d["spec"]["template"]["spec"]["containers"]
+        }
         assert used <= {f"{i['name']}:{i['newTag']}" for i in kustomization["images"]}
 
 

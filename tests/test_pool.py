@@ -55,3 +55,29 @@ def test_request_must_name_a_verifier_when_several_are_hosted(serve) -> None:
     reply = httpx.post(f"{url}/score", json={"items": [{"completion": "x", "reference": "1"}]})
     assert reply.status_code == 422
     assert "misbehaving" in reply.json()["error"]
+
+
+def test_worker_killed_from_outside_mid_batch_is_replaced() -> None:
+    import asyncio
+    import os
+    import signal
+    import threading
+
+    from services.runtime.pool import WorkerPool
+
+    async def run() -> list:
+        pool = WorkerPool({"misbehaving": PLUGIN}, size=1, item_deadline_s=30)
+        await pool.start()
+        (worker,) = pool._workers
+        pid = worker.proc.pid
+        threading.Timer(1.0, os.kill, args=(pid, signal.SIGKILL)).start()  # the OOM killer, say
+        try:
+            outcomes = await pool.score("misbehaving", [("a", "1"), ("hang", "1"), ("b", "1")])
+            assert worker.proc.pid != pid
+            return outcomes
+        finally:
+            await pool.close()
+
+    outcomes = asyncio.run(run())
+    assert [o.status for o in outcomes] == ["scored", "error", "scored"]
+    assert "worker_crashed" in outcomes[1].flags

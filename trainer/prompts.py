@@ -43,16 +43,23 @@ def plain_prompt(question: str, examples: list[Problem]) -> str:
     shots = []
     for ex in examples:
         body, answer = _worked(ex)
-        shots.append(f"Question: {ex.question}\nSolution: Let's think step by step. {body}\n#### The final answer is {answer}\n\n")
+        shots.append(
+            f"Question: {ex.question}\nSolution: Let's think step by step. {body}\n#### The final answer is {answer}\n\n"
+        )
     return "".join(shots) + f"Question: {question}\nSolution: Let's think step by step."
 
 
-def chat_prompt(question: str, examples: list[Problem], system_prompt: str = SYSTEM_PROMPT) -> list[dict[str, str]]:
+def chat_prompt(
+    question: str, examples: list[Problem], system_prompt: str = SYSTEM_PROMPT
+) -> list[dict[str, str]]:
     """Chat messages: a system prompt, k solved user/assistant turns, then the question."""
     messages = [{"role": "system", "content": system_prompt}]
     for ex in examples:
         body, answer = _worked(ex)
-        messages += [{"role": "user", "content": ex.question}, {"role": "assistant", "content": f"{body}\n#### {answer}"}]
+        messages += [
+            {"role": "user", "content": ex.question},
+            {"role": "assistant", "content": f"{body}\n#### {answer}"},
+        ]
     messages.append({"role": "user", "content": question})
     return messages
 
@@ -60,14 +67,31 @@ def chat_prompt(question: str, examples: list[Problem], system_prompt: str = SYS
 class FewShotPrompter:
     """Builds prompts with `shots` examples drawn (seeded, per question) from a training pool."""
 
-    def __init__(self, pool: list[Problem], shots: int, style: PromptStyle, seed: int = 0, system_prompt: str = SYSTEM_PROMPT):
+    def __init__(
+        self,
+        pool: list[Problem],
+        shots: int,
+        style: PromptStyle,
+        seed: int = 0,
+        system_prompt: str = SYSTEM_PROMPT,
+    ):
         if shots > len(pool):
-            raise ValueError(f"{shots} shots need at least {shots} training problems; the pool has {len(pool)}")
-        self.pool, self.shots, self.style, self.seed, self.system_prompt = pool, shots, style, seed, system_prompt
+            raise ValueError(
+                f"{shots} shots need at least {shots} training problems; the pool has {len(pool)}"
+            )
+        self.pool, self.shots, self.style, self.seed, self.system_prompt = (
+            pool,
+            shots,
+            style,
+            seed,
+            system_prompt,
+        )
 
     def examples_for(self, question: str) -> list[Problem]:
         rng = random.Random(f"{self.seed}:{question}")
-        candidates = [p for p in rng.sample(self.pool, min(len(self.pool), self.shots + 1)) if p.question != question]
+        candidates = [
+            p for p in rng.sample(self.pool, min(len(self.pool), self.shots + 1)) if p.question != question
+        ]
         return candidates[: self.shots]
 
     def __call__(self, question: str) -> str | list[dict[str, str]]:

@@ -52,7 +52,9 @@ class RewardClient:
         self.deadline_s = deadline_s
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
-        self._headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+        self._headers = {"Content-Type": "application/json"} | (
+            {"Authorization": f"Bearer {token}"} if token else {}
+        )
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.requests_sent = 0  # HTTP attempts, retries included
@@ -73,7 +75,9 @@ class RewardClient:
 
     async def score(self, items: Sequence[ScoreItem]) -> list[ItemResult]:
         """One result per item, in order; chunks past `max_batch_items` go out together."""
-        chunks = [list(items[i : i + self.max_batch_items]) for i in range(0, len(items), self.max_batch_items)]
+        chunks = [
+            list(items[i : i + self.max_batch_items]) for i in range(0, len(items), self.max_batch_items)
+        ]
         parts = await asyncio.gather(*(self._score_chunk(chunk) for chunk in chunks))
         return [result for part in parts for result in part]
 
@@ -119,16 +123,24 @@ class RewardClient:
         try:
             response = ScoreResponse.model_validate_json(content)
         except ValidationError as exc:
-            raise RewardServiceError(f"reward service {self.url} broke protocol v1: {exc.errors()[:3]}") from None
+            raise RewardServiceError(
+                f"reward service {self.url} broke protocol v1: {exc.errors()[:3]}"
+            ) from None
         results = response.results
         if len(results) != len(items):
-            raise RewardServiceError(f"reward service {self.url} returned {len(results)} results for {len(items)} items")
+            raise RewardServiceError(
+                f"reward service {self.url} returned {len(results)} results for {len(items)} items"
+            )
         for item, result in zip(items, results, strict=True):
             if result.id != item.id:
-                raise RewardServiceError(f"reward service {self.url} returned id {result.id!r} where {item.id!r} was sent")
+                raise RewardServiceError(
+                    f"reward service {self.url} returned id {result.id!r} where {item.id!r} was sent"
+                )
             numbers = [*result.components.values(), *([result.reward] if result.reward is not None else [])]
             if not all(math.isfinite(x) for x in numbers):
-                raise RewardServiceError(f"reward service {self.url} returned a non-finite reward for item {item.id}")
+                raise RewardServiceError(
+                    f"reward service {self.url} returned a non-finite reward for item {item.id}"
+                )
             if result.status == Status.SCORED and result.reward is None:
                 raise RewardServiceError(f"reward service {self.url} scored item {item.id} without a reward")
         return results
@@ -174,7 +186,10 @@ class SharedBatch:
         key = hash((tuple(texts), tuple(references)))
         entry = self._inflight.get(key)
         if entry is None:
-            items = [ScoreItem(id=str(i), completion=t, reference=r) for i, (t, r) in enumerate(zip(texts, references, strict=True))]
+            items = [
+                ScoreItem(id=str(i), completion=t, reference=r)
+                for i, (t, r) in enumerate(zip(texts, references, strict=True))
+            ]
             entry = self._inflight[key] = [asyncio.ensure_future(self.client.score(items)), 0]
         entry[1] += 1
         if entry[1] >= self.consumers:
@@ -186,10 +201,14 @@ class SharedBatch:
 RewardFunc = Callable[..., Awaitable[list[float | None]]]
 
 
-def component_reward_func(shared: SharedBatch, component: str, name: str, endpoint: str, log_status: bool) -> RewardFunc:
+def component_reward_func(
+    shared: SharedBatch, component: str, name: str, endpoint: str, log_status: bool
+) -> RewardFunc:
     """A TRL reward function returning one component of the shared batch's results (None if unscored)."""
 
-    async def reward(completions: list[Any], reference: list[str], log_metric: Any = None, **_: Any) -> list[float | None]:
+    async def reward(
+        completions: list[Any], reference: list[str], log_metric: Any = None, **_: Any
+    ) -> list[float | None]:
         results = await shared.results(completions, reference)
         if log_status and log_metric is not None:  # once per endpoint, not once per component
             unscored = sum(r.status != Status.SCORED for r in results)

@@ -42,11 +42,15 @@ def build_rewards(endpoints: list[EndpointConfig]) -> RewardSetup:
         weights = endpoint.weights if endpoint.weights is not None else dict.fromkeys(info.components, 1.0)
         unknown = sorted(set(weights) - set(info.components))
         if unknown:
-            raise ValueError(f"endpoint {endpoint.name!r}: {info.name} has no components {unknown}; it has {sorted(info.components)}")
+            raise ValueError(
+                f"endpoint {endpoint.name!r}: {info.name} has no components {unknown}; it has {sorted(info.components)}"
+            )
         shared = SharedBatch(client, consumers=len(weights))
         for position, (component, weight) in enumerate(weights.items()):
             name = component if len(endpoints) == 1 else f"{endpoint.name}_{component}"
-            setup.funcs.append(component_reward_func(shared, component, name, endpoint.name, log_status=position == 0))
+            setup.funcs.append(
+                component_reward_func(shared, component, name, endpoint.name, log_status=position == 0)
+            )
             setup.weights.append(float(weight))
         setup.clients.append(client)
         setup.verifiers[endpoint.name] = {"name": info.name, "version": info.version, "url": endpoint.url}

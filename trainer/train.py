@@ -35,7 +35,9 @@ class MetricsJsonl(TrainerCallback):
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **_: Any) -> None:
+    def on_log(
+        self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **_: Any
+    ) -> None:
         if logs and state.is_world_process_zero:
             with self.path.open("a") as f:
                 f.write(json.dumps({"step": state.global_step, **logs}) + "\n")
@@ -43,7 +45,9 @@ class MetricsJsonl(TrainerCallback):
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -98,7 +102,9 @@ def load_policy(cfg: TrainConfig) -> tuple[Any, Any, str]:
     eos = model.generation_config.eos_token_id
     eos_ids = [eos] if isinstance(eos, int) else list(eos or [tokenizer.eos_token_id])
     model.generation_config.eos_token_id = eos_ids + [
-        t for t in stop_token_ids(tokenizer, cfg.prompt_style) if t not in eos_ids  # type: ignore[arg-type]
+        t
+        for t in stop_token_ids(tokenizer, cfg.prompt_style)
+        if t not in eos_ids  # type: ignore[arg-type]
     ]
     return model, tokenizer, path
 
@@ -149,6 +155,7 @@ def _close_clients(trainer: Any, rewards: RewardSetup) -> None:
 def train(cfg: TrainConfig, resume: bool | str = False) -> Path:
     """Run GRPO; returns the output dir. Ctrl-C saves a checkpoint that `resume` continues from."""
     from peft import LoraConfig
+    from transformers.trainer_utils import get_last_checkpoint
     from trl import GRPOTrainer
 
     out = Path(cfg.output_dir)
@@ -177,6 +184,10 @@ def train(cfg: TrainConfig, resume: bool | str = False) -> Path:
         callbacks=[MetricsJsonl(out / "metrics.jsonl")],
     )
     write_manifest(cfg, out, rewards, model_path)
+    if resume is True:
+        # `--resume` on a fresh output dir (a Job's first pod) starts from scratch instead of failing.
+        resume = get_last_checkpoint(str(out)) or False
+        log.info("resuming from %s", resume or "scratch: no checkpoint yet")
     try:
         trainer.train(resume_from_checkpoint=resume or None)
     except KeyboardInterrupt:
