@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -162,7 +163,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args.out.mkdir(parents=True, exist_ok=True)
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     servers = {kind: start_server(kind, args.out) for kind in ("rlvr", "plain")}
     try:
         for batch in BATCHES:
@@ -195,7 +196,7 @@ def main() -> None:
         "plain p99 ms",
     ):
         table.add_column(col, justify="right")
-    lines = ["| " + " | ".join(c.header for c in table.columns) + " |", "|" + "---|" * len(table.columns)]
+    lines = ["| " + " | ".join(str(c.header) for c in table.columns) + " |", "|" + "---|" * len(table.columns)]
     for r in rows:
         cells = [
             str(r["batch"]), str(r["clients"]),

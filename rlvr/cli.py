@@ -18,9 +18,7 @@ app = typer.Typer(help="Reinforcement learning with verifiable rewards.", no_arg
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind [RLVR_HOST].")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind [RLVR_PORT].")] = None,
-    verifiers: Annotated[
-        str | None, typer.Option(help="Comma-separated verifiers to host [RLVR_VERIFIERS].")
-    ] = None,
+    verifiers: Annotated[str | None, typer.Option(help="Comma-separated verifiers to host [RLVR_VERIFIERS].")] = None,
     workers: Annotated[int | None, typer.Option(help="uvicorn processes [RLVR_HTTP_WORKERS].")] = None,
 ) -> None:
     """Start the reward verifier service (uvicorn)."""
@@ -31,14 +29,10 @@ def serve(
 
 @app.command()
 def score(
-    file: Annotated[
-        Path, typer.Argument(help="JSONL of {completion, reference[, id]} objects.", exists=True)
-    ],
+    file: Annotated[Path, typer.Argument(help="JSONL of {completion, reference[, id]} objects.", exists=True)],
     url: Annotated[str | None, typer.Option(help="Score against this service instead of in-process.")] = None,
     verifier: Annotated[str, typer.Option(help="Verifier name (or module:Class in-process).")] = "gsm8k",
-    token: Annotated[
-        str | None, typer.Option(envvar="RLVR_API_TOKEN", help="Bearer token for --url.")
-    ] = None,
+    token: Annotated[str | None, typer.Option(envvar="RLVR_API_TOKEN", help="Bearer token for --url.")] = None,
     output: Annotated[Path | None, typer.Option(help="Write one result per line here.")] = None,
 ) -> None:
     """Score a JSONL file and print counts by status, mean components and flags."""
@@ -59,9 +53,7 @@ def train(
     data: Annotated[str | None, typer.Option(help="`synthetic`, a JSONL path or a hub id.")] = None,
     learning_rate: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed.")] = None,
-    resume: Annotated[
-        bool, typer.Option(help="Continue from the last checkpoint in the output dir.")
-    ] = False,
+    resume: Annotated[bool, typer.Option(help="Continue from the last checkpoint in the output dir.")] = False,
 ) -> None:
     """Train with GRPO against reward verifier services."""
     import logging
@@ -87,20 +79,12 @@ def train(
 
 @app.command(name="eval")
 def eval_(
-    model: Annotated[list[str], typer.Option(help="Model(s) to compare; repeat the option.")] = [
-        "smollm2-135m-instruct"
-    ],  # noqa: B006
-    data: Annotated[
-        str, typer.Option(help="`synthetic`, a GSM8K JSONL (test split) or a hub id.")
-    ] = "synthetic",
+    model: Annotated[list[str] | None, typer.Option(help="Model(s) to compare; repeat the option.")] = None,
+    data: Annotated[str, typer.Option(help="`synthetic`, a GSM8K JSONL (test split) or a hub id.")] = "synthetic",
     n: Annotated[int, typer.Option(help="Evaluation problems.")] = 100,
     shots: Annotated[str, typer.Option(help="Comma-separated few-shot counts.")] = "0,1,2,4,8",
-    reward_url: Annotated[
-        str | None, typer.Option(help="Score through this service (else in-process).")
-    ] = None,
-    token: Annotated[
-        str | None, typer.Option(envvar="RLVR_API_TOKEN", help="Bearer token for --reward-url.")
-    ] = None,
+    reward_url: Annotated[str | None, typer.Option(help="Score through this service (else in-process).")] = None,
+    token: Annotated[str | None, typer.Option(envvar="RLVR_API_TOKEN", help="Bearer token for --reward-url.")] = None,
     prompt_style: Annotated[str | None, typer.Option(help="`chat` or `plain` (default: by model).")] = None,
     max_new_tokens: Annotated[int, typer.Option(help="Tokens generated per problem.")] = 256,
     batch_size: Annotated[int, typer.Option(help="Problems generated together.")] = 16,
@@ -115,7 +99,7 @@ def eval_(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg = EvalConfig(
-        models=model,
+        models=model or ["smollm2-135m-instruct"],
         data=data,
         n=n,
         shots=[int(k) for k in shots.split(",") if k.strip()],
@@ -133,12 +117,8 @@ def eval_(
 
 @app.command()
 def demo(
-    config: Annotated[Path, typer.Option(help="Training recipe.", exists=True)] = Path(
-        "configs/cpu-demo.yaml"
-    ),
-    data: Annotated[
-        str | None, typer.Option(help="Switch the task, e.g. ../shared/data/gsm8k/train.jsonl.")
-    ] = None,
+    config: Annotated[Path, typer.Option(help="Training recipe.", exists=True)] = Path("configs/cpu-demo.yaml"),
+    data: Annotated[str | None, typer.Option(help="Switch the task, e.g. ../shared/data/gsm8k/train.jsonl.")] = None,
     n: Annotated[int, typer.Option(help="Held-out problems evaluated before and after.")] = 64,
     shots: Annotated[str, typer.Option(help="Comma-separated few-shot counts to evaluate.")] = "0",
     max_steps: Annotated[int | None, typer.Option(help="Override the recipe's steps.")] = None,
@@ -155,9 +135,7 @@ def demo(
     report = run_demo(config, data, n, [int(k) for k in shots.split(",") if k.strip()], max_steps, out_dir)
     Console().print("\n[bold]Before / after GRPO[/bold] (greedy, held-out problems)\n")
     Console().print(report["table"])
-    Console().print(
-        f"plot: {report['out_dir']}/accuracy.png  ·  training metrics: {out_dir}/train/metrics.jsonl"
-    )
+    Console().print(f"plot: {report['out_dir']}/accuracy.png  ·  training metrics: {out_dir}/train/metrics.jsonl")
 
 
 def main() -> None:

@@ -63,9 +63,7 @@ def _score_remote(items: list[ScoreItem], url: str, verifier: str, token: str | 
     with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
         for start in range(0, len(items), CHUNK):
             body = ScoreRequest(verifier=verifier, items=items[start : start + CHUNK])
-            reply = client.post(
-                "/score", content=body.model_dump_json(), headers={"Content-Type": "application/json"}
-            )
+            reply = client.post("/score", content=body.model_dump_json(), headers={"Content-Type": "application/json"})
             if reply.status_code != 200:
                 raise SystemExit(f"{url}/score answered {reply.status_code}: {reply.text[:500]}")
             results.extend(ScoreResponse.model_validate_json(reply.content).results)

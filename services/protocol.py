@@ -31,9 +31,7 @@ class ScoreItem(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    id: str | None = Field(
-        default=None, description="Caller's id, echoed back; defaults to the item's index."
-    )
+    id: str | None = Field(default=None, description="Caller's id, echoed back; defaults to the item's index.")
     completion: str = Field(description="The model's output, read whole.")
     reference: str = Field(description="Reference answer: a bare value or a whole worked solution.")
     prompt: str | None = None

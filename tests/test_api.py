@@ -53,13 +53,9 @@ def test_numeric_reference_and_id_are_accepted(client: httpx.Client) -> None:
 
 
 def test_named_verifier(client: httpx.Client) -> None:
-    ok = client.post(
-        "/score", json={"verifier": "gsm8k", "items": [{"completion": "#### 1", "reference": "1"}]}
-    )
+    ok = client.post("/score", json={"verifier": "gsm8k", "items": [{"completion": "#### 1", "reference": "1"}]})
     assert ok.status_code == 200
-    unknown = client.post(
-        "/score", json={"verifier": "nope", "items": [{"completion": "x", "reference": "1"}]}
-    )
+    unknown = client.post("/score", json={"verifier": "nope", "items": [{"completion": "x", "reference": "1"}]})
     assert unknown.status_code == 422
     assert "gsm8k" in unknown.json()["error"]
 
@@ -110,9 +106,7 @@ def test_overload_is_429_with_retry_after(serve) -> None:
         yield b'"reference": "1"}]}'
 
     holder = threading.Thread(
-        target=lambda: httpx.post(
-            f"{url}/score", content=slow_body(), headers={"Content-Type": "application/json"}
-        )
+        target=lambda: httpx.post(f"{url}/score", content=slow_body(), headers={"Content-Type": "application/json"})
     )
     holder.start()
     time.sleep(0.3)
@@ -164,11 +158,7 @@ def _junk(rng: random.Random) -> bytes:
     def text():
         return rng.choice(strings) if rng.random() < 0.8 else value(2)
 
-    body = {
-        "items": [
-            {"completion": text(), "reference": text(), "id": value(3)} for _ in range(rng.randint(0, 3))
-        ]
-    }
+    body = {"items": [{"completion": text(), "reference": text(), "id": value(3)} for _ in range(rng.randint(0, 3))]}
     if rng.random() < 0.5:
         body = value(0) if rng.random() < 0.3 else body
     return json.dumps(body, ensure_ascii=rng.random() < 0.5).encode("utf-8", "surrogatepass")

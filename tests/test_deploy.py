@@ -47,7 +47,7 @@ def of_kind(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 
 
 def compose(name: str = "docker-compose.yml") -> dict[str, Any]:
-    return yaml.load((ROOT / name).read_text(), Loader=_ComposeLoader)  # noqa: S506 (SafeLoader subclass)
+    return yaml.load((ROOT / name).read_text(), Loader=_ComposeLoader)
 
 
 @pytest.fixture(scope="module", params=OVERLAYS)
@@ -63,19 +63,14 @@ def test_every_resource_validates_against_the_kubernetes_schema(rendered) -> Non
 
 def test_ports_agree_container_service_and_settings(rendered) -> None:
     _, docs = rendered
-    (config,) = [
-        c for c in of_kind(docs, "ConfigMap") if c["metadata"]["name"].startswith("rlvr-verifier-config")
-    ]
+    (config,) = [c for c in of_kind(docs, "ConfigMap") if c["metadata"]["name"].startswith("rlvr-verifier-config")]
     port = int(config["data"]["RLVR_PORT"])
     services = {s["metadata"]["name"]: s for s in of_kind(docs, "Service")}
     for deployment in of_kind(docs, "Deployment"):
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         assert container["ports"][0]["containerPort"] == port
         service = services[deployment["metadata"]["name"]]
-        assert (
-            service["spec"]["selector"].items()
-            <= deployment["spec"]["template"]["metadata"]["labels"].items()
-        )
+        assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
         assert [p["targetPort"] for p in service["spec"]["ports"]] == [port]
     dockerfile = (ROOT / "services" / "Dockerfile").read_text()
     assert f"RLVR_PORT={port}" in dockerfile and f"EXPOSE {port}" in dockerfile
@@ -98,9 +93,7 @@ def test_verifiers_are_hardened_and_scaled(rendered) -> None:
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
         assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
-        assert {"cpu", "memory"} <= set(container["resources"]["requests"]) and container["resources"][
-            "limits"
-        ]
+        assert {"cpu", "memory"} <= set(container["resources"]["requests"]) and container["resources"]["limits"]
         assert deployment["spec"]["replicas"] >= (1 if overlay == "dev" else 2)
     names = {d["metadata"]["name"] for d in of_kind(docs, "Deployment")}
     assert names == {h["spec"]["scaleTargetRef"]["name"] for h in of_kind(docs, "HorizontalPodAutoscaler")}

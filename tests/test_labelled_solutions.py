@@ -22,9 +22,7 @@ def _labelled_items() -> list[tuple[dict, bool]]:
         for solver in SOLVERS:
             # Their final line is `A: N`; GSM8K's own final-answer form is `#### N`.
             completion = re.sub(r"\nA: ", "\n#### ", row[solver]["solution"])
-            out.append(
-                ({"completion": completion, "reference": row["ground_truth"]}, row[solver]["is_correct"])
-            )
+            out.append(({"completion": completion, "reference": row["ground_truth"]}, row[solver]["is_correct"]))
     return out
 
 

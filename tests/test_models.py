@@ -29,9 +29,7 @@ def test_embedded_model_converts_once_and_generates(tmp_path: Path) -> None:
     model = AutoModelForCausalLM.from_pretrained(path)
     assert not getattr(model, "is_quantized", False)  # trainable, unlike the GGUF-loaded model
     messages = [{"role": "user", "content": "What is 2 + 3? End with '#### <number>'."}]
-    enc = tokenizer.apply_chat_template(
-        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
-    )
+    enc = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
     with torch.no_grad():
         out = model.generate(**enc, max_new_tokens=12, do_sample=False)
     text = tokenizer.decode(out[0, enc["input_ids"].shape[1] :], skip_special_tokens=True)

@@ -12,9 +12,7 @@ from services.verifiers.gsm8k import GSM8KVerifier
 
 V = GSM8KVerifier()
 # Text biased towards the characters the parser cares about.
-answerish = st.text(
-    alphabet=st.sampled_from(list("0123456789#$,./-−%{}\\boxedfrac<>answer* \n_`x")), max_size=80
-)
+answerish = st.text(alphabet=st.sampled_from(list("0123456789#$,./-−%{}\\boxedfrac<>answer* \n_`x")), max_size=80)
 any_text = st.one_of(st.text(max_size=200), answerish)
 
 
@@ -29,9 +27,7 @@ def test_score_never_raises_anything_but_a_reference_error(completion: str, refe
     assert set(verdict.components) == {"format", "correctness"}
     assert verdict.components["format"] in (0.0, 0.5)
     assert verdict.components["correctness"] in (0.0, 1.0)
-    assert (
-        verdict.components["correctness"] <= 2 * verdict.components["format"]
-    )  # no correctness without format
+    assert verdict.components["correctness"] <= 2 * verdict.components["format"]  # no correctness without format
     assert math.isclose(verdict.reward, sum(verdict.components.values()))
 
 
@@ -45,9 +41,7 @@ def test_any_integer_in_any_form_is_correct(value: int, wrapper: str) -> None:
     assert V.score(wrapper.format(value), str(value)).reward == 1.5
 
 
-items = st.lists(
-    st.fixed_dictionaries({"completion": any_text, "reference": any_text}), min_size=1, max_size=8
-)
+items = st.lists(st.fixed_dictionaries({"completion": any_text, "reference": any_text}), min_size=1, max_size=8)
 
 
 @given(batch=items)

@@ -84,18 +84,14 @@ def test_wrong_result_count_is_rejected() -> None:
             "reward": 1.5,
             "components": {"format": 0.5, "correctness": 1.0},
         }
-        return JSONResponse(
-            {"request_id": "r", "verifier": {"name": "gsm8k", "version": "1"}, "results": [result]}
-        )
+        return JSONResponse({"request_id": "r", "verifier": {"name": "gsm8k", "version": "1"}, "results": [result]})
 
     with running_server(app) as url, pytest.raises(RewardServiceError, match="1 results for 3 items"):
         asyncio.run(RewardClient(url).score(ITEMS))
 
 
 def test_timeout_items_are_masked_as_none(serve) -> None:
-    url = serve(
-        Settings(verifiers=["tests.plugins.misbehaving:MisbehavingVerifier"], workers=1, item_deadline_s=0.5)
-    )
+    url = serve(Settings(verifiers=["tests.plugins.misbehaving:MisbehavingVerifier"], workers=1, item_deadline_s=0.5))
     client = RewardClient(url)
     shared = SharedBatch(client, consumers=1)
     func = component_reward_func(shared, "ok", "ok", "misbehaving", log_status=False)
@@ -132,9 +128,7 @@ def test_large_batches_are_chunked_in_order(service_url: str) -> None:
 
 def test_chat_completions_are_read_as_text(service_url: str) -> None:
     client = RewardClient(service_url, token=TOKEN)
-    func = component_reward_func(
-        SharedBatch(client, 1), "correctness", "correctness", "gsm8k", log_status=False
-    )
+    func = component_reward_func(SharedBatch(client, 1), "correctness", "correctness", "gsm8k", log_status=False)
     completions = [[{"role": "assistant", "content": "#### 18"}]]
     assert asyncio.run(func(completions=completions, reference=["18"])) == [1.0]
 

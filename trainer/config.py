@@ -21,21 +21,15 @@ class EndpointConfig:
 
     name: str = field(default="gsm8k", metadata={"help": "Label of this endpoint in logs and metric names."})
     url: str = field(default="http://127.0.0.1:8000", metadata={"help": "Base URL of the service."})
-    verifier: str | None = field(
-        default=None, metadata={"help": "Verifier to ask for; None when it hosts one."}
-    )
+    verifier: str | None = field(default=None, metadata={"help": "Verifier to ask for; None when it hosts one."})
     weights: dict[str, float] | None = field(
         default=None,
-        metadata={
-            "help": "Component -> reward weight; None takes every component the service lists, weight 1."
-        },
+        metadata={"help": "Component -> reward weight; None takes every component the service lists, weight 1."},
     )
     token_env: str | None = field(
         default="RLVR_API_TOKEN", metadata={"help": "Environment variable holding the bearer token, if any."}
     )
-    max_batch_items: int = field(
-        default=1024, metadata={"help": "Items per request before a batch is chunked."}
-    )
+    max_batch_items: int = field(default=1024, metadata={"help": "Items per request before a batch is chunked."})
     request_timeout_s: float = field(default=60.0, metadata={"help": "Timeout of one HTTP attempt."})
     deadline_s: float = field(default=120.0, metadata={"help": "Total time for a batch, retries included."})
 
@@ -71,15 +65,9 @@ class TrainConfig:
         default="synthetic",
         metadata={"help": "`synthetic`, a GSM8K-style JSONL path, or a hub id (`openai/gsm8k`)."},
     )
-    train_size: int | None = field(
-        default=None, metadata={"help": "Use at most this many training problems."}
-    )
-    prompt_style: str = field(
-        default="chat", metadata={"help": "`chat` (instruct models) or `plain` (base models)."}
-    )
-    shots: int = field(
-        default=2, metadata={"help": "Few-shot examples per prompt, drawn from the training split."}
-    )
+    train_size: int | None = field(default=None, metadata={"help": "Use at most this many training problems."})
+    prompt_style: str = field(default="chat", metadata={"help": "`chat` (instruct models) or `plain` (base models)."})
+    shots: int = field(default=2, metadata={"help": "Few-shot examples per prompt, drawn from the training split."})
     # rewards
     rewards: list[EndpointConfig] = field(
         default_factory=lambda: [EndpointConfig()],
@@ -90,24 +78,18 @@ class TrainConfig:
     per_device_train_batch_size: int = field(
         default=8, metadata={"help": "Completions per device per step; a multiple of num_generations."}
     )
-    gradient_accumulation_steps: int = field(
-        default=1, metadata={"help": "Micro-batches per optimiser step."}
-    )
+    gradient_accumulation_steps: int = field(default=1, metadata={"help": "Micro-batches per optimiser step."})
     max_completion_length: int = field(default=256, metadata={"help": "Tokens generated per completion."})
     temperature: float = field(default=1.0, metadata={"help": "Sampling temperature during training."})
     beta: float = field(default=0.04, metadata={"help": "KL coefficient against the reference model."})
     learning_rate: float = field(default=1e-5, metadata={"help": "Peak learning rate."})
-    lr_scheduler_type: str = field(
-        default="constant_with_warmup", metadata={"help": "transformers scheduler name."}
-    )
+    lr_scheduler_type: str = field(default="constant_with_warmup", metadata={"help": "transformers scheduler name."})
     warmup_steps: int = field(default=0, metadata={"help": "Linear warm-up steps."})
     num_train_epochs: float = field(default=1.0, metadata={"help": "Epochs over the training problems."})
     max_steps: int = field(default=-1, metadata={"help": "Stop after this many steps (-1: run the epochs)."})
     seed: int = field(default=0, metadata={"help": "Seed for data, prompts and training."})
     # outputs
-    output_dir: str = field(
-        default="runs/default", metadata={"help": "Checkpoints, metrics.jsonl, manifest."}
-    )
+    output_dir: str = field(default="runs/default", metadata={"help": "Checkpoints, metrics.jsonl, manifest."})
     logging_steps: int = field(default=1, metadata={"help": "Log metrics every N steps."})
     save_steps: int = field(default=50, metadata={"help": "Checkpoint every N steps."})
     save_total_limit: int | None = field(default=2, metadata={"help": "Checkpoints kept."})
@@ -119,9 +101,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         self.rewards = [e if isinstance(e, EndpointConfig) else EndpointConfig(**e) for e in self.rewards]
         if not self.rewards:
-            raise ValueError(
-                "rewards: list at least one endpoint, e.g. [{name: gsm8k, url: http://127.0.0.1:8000}]"
-            )
+            raise ValueError("rewards: list at least one endpoint, e.g. [{name: gsm8k, url: http://127.0.0.1:8000}]")
         names = [e.name for e in self.rewards]
         if len(set(names)) != len(names):
             raise ValueError(f"rewards: endpoint names must be unique, got {names}")

@@ -54,12 +54,12 @@ _THINGS = [
 def _one_step(rng: random.Random, name: str, friend: str, thing: str) -> tuple[str, list[str], int]:
     a, b = rng.randint(2, 15), rng.randint(1, 9)
     if rng.random() < 0.5:
-        question = f"{name} has {a} {thing}. {friend} gives {name} {b} more {thing}. How many {thing} does {name} have now?"
+        question = (
+            f"{name} has {a} {thing}. {friend} gives {name} {b} more {thing}. How many {thing} does {name} have now?"
+        )
         return question, [f"{name} has {a} + {b} = {a + b} {thing}."], a + b
     a += b
-    question = (
-        f"{name} has {a} {thing} and gives {b} of them to {friend}. How many {thing} does {name} have left?"
-    )
+    question = f"{name} has {a} {thing} and gives {b} of them to {friend}. How many {thing} does {name} have left?"
     return question, [f"{name} has {a} - {b} = {a - b} {thing} left."], a - b
 
 
@@ -114,9 +114,7 @@ def _from_rows(rows: list[dict]) -> list[Problem]:
     return problems
 
 
-def load_problems(
-    source: str, split: str = "train", limit: int | None = None, seed: int = 0
-) -> list[Problem]:
+def load_problems(source: str, split: str = "train", limit: int | None = None, seed: int = 0) -> list[Problem]:
     """Problems from `synthetic[:steps]`, a local GSM8K-style JSONL file, or a hub dataset (`openai/gsm8k`).
 
     Synthetic splits use different seeds, so train and test never share a problem by construction.

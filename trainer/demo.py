@@ -53,9 +53,7 @@ def managed_service(port: int | None = None, start_timeout_s: float = 60.0) -> I
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"the verifier service did not become ready on {url} in {start_timeout_s:.0f}s"
-                )
+                raise RuntimeError(f"the verifier service did not become ready on {url} in {start_timeout_s:.0f}s")
             time.sleep(0.2)
         log.info("verifier service ready at %s (pid %d)", url, proc.pid)
         yield url
@@ -75,7 +73,7 @@ def run_demo(
 ) -> dict[str, Any]:
     """Evaluate the base model, train it, evaluate both; returns the final evaluation report."""
     cfg = TrainConfig.from_yaml(config, data=data, max_steps=max_steps, output_dir=f"{out_dir}/train")
-    eval_common = {
+    eval_common: dict[str, Any] = {
         "data": split_path(cfg.data, "test"),
         "n": n,
         "shots": shots,
@@ -86,15 +84,11 @@ def run_demo(
     with managed_service() as url:
         for endpoint in cfg.rewards:
             endpoint.url = url
-        before = evaluate(
-            EvalConfig(models=[cfg.model], reward_url=url, out_dir=f"{out_dir}/before", **eval_common)
-        )
+        before = evaluate(EvalConfig(models=[cfg.model], reward_url=url, out_dir=f"{out_dir}/before", **eval_common))
         log.info("before training:\n%s", before["table"])
         from trainer.train import train
 
         train(cfg)
-        after = evaluate(
-            EvalConfig(models=[cfg.output_dir], reward_url=url, out_dir=f"{out_dir}/after", **eval_common)
-        )
+        after = evaluate(EvalConfig(models=[cfg.output_dir], reward_url=url, out_dir=f"{out_dir}/after", **eval_common))
     both = [{**r, "model": f"{r['model']} (base)"} for r in before["records"]] + after["records"]
     return write_report(both, {"train": cfg.to_dict(), "eval": eval_common}, Path(out_dir))

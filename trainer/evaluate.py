@@ -33,9 +33,7 @@ class EvalConfig:
     models: list[str] = field(
         default_factory=lambda: ["smollm2-135m-instruct"], metadata={"help": "Models to compare."}
     )
-    data: str = field(
-        default="synthetic", metadata={"help": "`synthetic`, a GSM8K JSONL (test split), or a hub id."}
-    )
+    data: str = field(default="synthetic", metadata={"help": "`synthetic`, a GSM8K JSONL (test split), or a hub id."})
     n: int = field(default=100, metadata={"help": "Evaluation problems (the first n of the test split)."})
     shots: list[int] = field(default_factory=lambda: [0, 1, 2, 4, 8], metadata={"help": "Few-shot counts."})
     prompt_style: str | None = field(
@@ -49,9 +47,7 @@ class EvalConfig:
     max_new_tokens: int = field(default=256, metadata={"help": "Tokens generated per problem."})
     batch_size: int = field(default=16, metadata={"help": "Problems generated together."})
     seed: int = field(default=0, metadata={"help": "Seed for few-shot example choice."})
-    out_dir: str = field(
-        default="runs/eval", metadata={"help": "Where results.json, results.md, accuracy.png go."}
-    )
+    out_dir: str = field(default="runs/eval", metadata={"help": "Where results.json, results.md, accuracy.png go."})
 
     def __post_init__(self) -> None:
         if not self.models:
@@ -86,22 +82,18 @@ def _load(name: str) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def generate(
-    model: Any, tokenizer: Any, prompts: Sequence[Any], cfg: EvalConfig, style: str, desc: str
-) -> list[str]:
+def generate(model: Any, tokenizer: Any, prompts: Sequence[Any], cfg: EvalConfig, style: str, desc: str) -> list[str]:
     """Greedy completions, batched, with a progress bar."""
     import torch
 
-    stop = stop_token_ids(tokenizer, style)  # type: ignore[arg-type]
+    stop = stop_token_ids(tokenizer, style)
     eos = model.generation_config.eos_token_id
     eos_ids = ([eos] if isinstance(eos, int) else list(eos or [])) + stop
     outputs: list[str] = []
     for start in tqdm(range(0, len(prompts), cfg.batch_size), desc=desc, unit="batch"):
         batch = prompts[start : start + cfg.batch_size]
         if style == "chat":
-            texts = [
-                tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in batch
-            ]
+            texts = [tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in batch]
         else:
             texts = list(batch)
         enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=style != "chat")
@@ -180,8 +172,7 @@ def markdown_table(summary: list[dict[str, Any]]) -> str:
     ]
     for m in models:
         row = [
-            f"{cell[m, k]['accuracy']:.0%} ({cell[m, k]['format_rate']:.0%})" if (m, k) in cell else "-"
-            for k in shots
+            f"{cell[m, k]['accuracy']:.0%} ({cell[m, k]['format_rate']:.0%})" if (m, k) in cell else "-" for k in shots
         ]
         lines.append(f"| {m} | " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
@@ -221,7 +212,7 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
         style = cfg.prompt_style or ("chat" if tokenizer.chat_template else "plain")
         label = model_label(name)
         for k in cfg.shots:
-            prompter = FewShotPrompter(pool, k, style, cfg.seed)  # type: ignore[arg-type]
+            prompter = FewShotPrompter(pool, k, style, cfg.seed)
             prompts = [prompter(p.question) for p in problems]
             completions = generate(model, tokenizer, prompts, cfg, style, desc=f"{label} k={k}")
             for p, prompt, completion, result in zip(
@@ -251,9 +242,7 @@ def write_report(records: list[dict[str, Any]], config: dict[str, Any], out: Pat
     out.mkdir(parents=True, exist_ok=True)
     summary = summarise(records)
     table = markdown_table(summary)
-    (out / "results.json").write_text(
-        json.dumps({"config": config, "summary": summary, "records": records}, indent=1)
-    )
+    (out / "results.json").write_text(json.dumps({"config": config, "summary": summary, "records": records}, indent=1))
     (out / "results.md").write_text(table)
     plot(summary, out / "accuracy.png")
     log.info("wrote %s, %s and %s", out / "results.json", out / "results.md", out / "accuracy.png")

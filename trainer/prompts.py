@@ -18,7 +18,7 @@ Solution: Let's think step by step.
 from __future__ import annotations
 
 import random
-from typing import Literal
+from typing import Any
 
 from trainer.data import Problem, strip_calculator
 
@@ -29,7 +29,6 @@ SYSTEM_PROMPT = (
 # Where a base model starts inventing the next question: generation stops at this token.
 STOP_WORD = "Question"
 
-PromptStyle = Literal["plain", "chat"]
 
 
 def _worked(problem: Problem) -> tuple[str, str]:
@@ -43,15 +42,12 @@ def plain_prompt(question: str, examples: list[Problem]) -> str:
     shots = []
     for ex in examples:
         body, answer = _worked(ex)
-        shots.append(
-            f"Question: {ex.question}\nSolution: Let's think step by step. {body}\n#### The final answer is {answer}\n\n"
-        )
+        shots.append(f"Question: {ex.question}\nSolution: Let's think step by step. {body}\n")
+        shots.append(f"#### The final answer is {answer}\n\n")
     return "".join(shots) + f"Question: {question}\nSolution: Let's think step by step."
 
 
-def chat_prompt(
-    question: str, examples: list[Problem], system_prompt: str = SYSTEM_PROMPT
-) -> list[dict[str, str]]:
+def chat_prompt(question: str, examples: list[Problem], system_prompt: str = SYSTEM_PROMPT) -> list[dict[str, str]]:
     """Chat messages: a system prompt, k solved user/assistant turns, then the question."""
     messages = [{"role": "system", "content": system_prompt}]
     for ex in examples:
@@ -71,14 +67,14 @@ class FewShotPrompter:
         self,
         pool: list[Problem],
         shots: int,
-        style: PromptStyle,
+        style: str,
         seed: int = 0,
         system_prompt: str = SYSTEM_PROMPT,
     ):
+        if style not in ("plain", "chat"):
+            raise ValueError(f"prompt style must be 'plain' or 'chat', got {style!r}")
         if shots > len(pool):
-            raise ValueError(
-                f"{shots} shots need at least {shots} training problems; the pool has {len(pool)}"
-            )
+            raise ValueError(f"{shots} shots need at least {shots} training problems; the pool has {len(pool)}")
         self.pool, self.shots, self.style, self.seed, self.system_prompt = (
             pool,
             shots,
@@ -89,9 +85,7 @@ class FewShotPrompter:
 
     def examples_for(self, question: str) -> list[Problem]:
         rng = random.Random(f"{self.seed}:{question}")
-        candidates = [
-            p for p in rng.sample(self.pool, min(len(self.pool), self.shots + 1)) if p.question != question
-        ]
+        candidates = [p for p in rng.sample(self.pool, min(len(self.pool), self.shots + 1)) if p.question != question]
         return candidates[: self.shots]
 
     def __call__(self, question: str) -> str | list[dict[str, str]]:
@@ -101,9 +95,9 @@ class FewShotPrompter:
         return chat_prompt(question, examples, self.system_prompt)
 
 
-def stop_token_ids(tokenizer: object, style: PromptStyle) -> list[int]:
+def stop_token_ids(tokenizer: Any, style: str) -> list[int]:
     """Token ids that end generation besides EOS: for plain prompts, the start of a new `Question`."""
     if style != "plain":
         return []
-    ids = tokenizer.encode(STOP_WORD, add_special_tokens=False)  # type: ignore[attr-defined]
+    ids: list[int] = tokenizer.encode(STOP_WORD, add_special_tokens=False)
     return ids if len(ids) == 1 else []

@@ -52,9 +52,7 @@ class RewardClient:
         self.deadline_s = deadline_s
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
-        self._headers = {"Content-Type": "application/json"} | (
-            {"Authorization": f"Bearer {token}"} if token else {}
-        )
+        self._headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.requests_sent = 0  # HTTP attempts, retries included
@@ -75,9 +73,7 @@ class RewardClient:
 
     async def score(self, items: Sequence[ScoreItem]) -> list[ItemResult]:
         """One result per item, in order; chunks past `max_batch_items` go out together."""
-        chunks = [
-            list(items[i : i + self.max_batch_items]) for i in range(0, len(items), self.max_batch_items)
-        ]
+        chunks = [list(items[i : i + self.max_batch_items]) for i in range(0, len(items), self.max_batch_items)]
         parts = await asyncio.gather(*(self._score_chunk(chunk) for chunk in chunks))
         return [result for part in parts for result in part]
 
@@ -123,9 +119,7 @@ class RewardClient:
         try:
             response = ScoreResponse.model_validate_json(content)
         except ValidationError as exc:
-            raise RewardServiceError(
-                f"reward service {self.url} broke protocol v1: {exc.errors()[:3]}"
-            ) from None
+            raise RewardServiceError(f"reward service {self.url} broke protocol v1: {exc.errors()[:3]}") from None
         results = response.results
         if len(results) != len(items):
             raise RewardServiceError(
@@ -138,9 +132,7 @@ class RewardClient:
                 )
             numbers = [*result.components.values(), *([result.reward] if result.reward is not None else [])]
             if not all(math.isfinite(x) for x in numbers):
-                raise RewardServiceError(
-                    f"reward service {self.url} returned a non-finite reward for item {item.id}"
-                )
+                raise RewardServiceError(f"reward service {self.url} returned a non-finite reward for item {item.id}")
             if result.status == Status.SCORED and result.reward is None:
                 raise RewardServiceError(f"reward service {self.url} scored item {item.id} without a reward")
         return results

@@ -48,9 +48,7 @@ def build_rewards(endpoints: list[EndpointConfig]) -> RewardSetup:
         shared = SharedBatch(client, consumers=len(weights))
         for position, (component, weight) in enumerate(weights.items()):
             name = component if len(endpoints) == 1 else f"{endpoint.name}_{component}"
-            setup.funcs.append(
-                component_reward_func(shared, component, name, endpoint.name, log_status=position == 0)
-            )
+            setup.funcs.append(component_reward_func(shared, component, name, endpoint.name, log_status=position == 0))
             setup.weights.append(float(weight))
         setup.clients.append(client)
         setup.verifiers[endpoint.name] = {"name": info.name, "version": info.version, "url": endpoint.url}

@@ -35,9 +35,7 @@ class MetricsJsonl(TrainerCallback):
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def on_log(
-        self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **_: Any
-    ) -> None:
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **_: Any) -> None:
         if logs and state.is_world_process_zero:
             with self.path.open("a") as f:
                 f.write(json.dumps({"step": state.global_step, **logs}) + "\n")
@@ -45,9 +43,7 @@ class MetricsJsonl(TrainerCallback):
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
-        )
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -82,7 +78,7 @@ def build_dataset(cfg: TrainConfig) -> Any:
     from datasets import Dataset
 
     problems = load_problems(cfg.data, "train", cfg.train_size, cfg.seed)
-    prompter = FewShotPrompter(problems, cfg.shots, cfg.prompt_style, cfg.seed)  # type: ignore[arg-type]
+    prompter = FewShotPrompter(problems, cfg.shots, cfg.prompt_style, cfg.seed)
     return Dataset.from_list([{"prompt": prompter(p.question), "reference": p.reference} for p in problems])
 
 
@@ -102,9 +98,7 @@ def load_policy(cfg: TrainConfig) -> tuple[Any, Any, str]:
     eos = model.generation_config.eos_token_id
     eos_ids = [eos] if isinstance(eos, int) else list(eos or [tokenizer.eos_token_id])
     model.generation_config.eos_token_id = eos_ids + [
-        t
-        for t in stop_token_ids(tokenizer, cfg.prompt_style)
-        if t not in eos_ids  # type: ignore[arg-type]
+        t for t in stop_token_ids(tokenizer, cfg.prompt_style) if t not in eos_ids
     ]
     return model, tokenizer, path
 
@@ -134,9 +128,13 @@ def _grpo_args(cfg: TrainConfig, weights: list[float]) -> Any:
         bf16=cfg.bf16,
         use_cpu=not _cuda(),
         use_vllm=cfg.use_vllm,
-        **({"vllm_mode": "colocate"} if cfg.use_vllm else {}),
+        **_vllm_args(cfg),
         **cfg.extra_grpo_args,
     )
+
+
+def _vllm_args(cfg: TrainConfig) -> dict[str, Any]:
+    return {"vllm_mode": "colocate"} if cfg.use_vllm else {}
 
 
 def _cuda() -> bool:
@@ -176,7 +174,7 @@ def train(cfg: TrainConfig, resume: bool | str = False) -> Path:
     )
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=rewards.funcs,
+        reward_funcs=list[Any](rewards.funcs),  # async functions: TRL 1.x awaits them together
         args=_grpo_args(cfg, rewards.weights),
         train_dataset=dataset,
         processing_class=tokenizer,

@@ -1,5 +1,6 @@
 from fastapi import FastAPI
 from pydantic import BaseModel
+
 from services.verifiers.gsm8k import GSM8KVerifier
 
 

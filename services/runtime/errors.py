@@ -13,9 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 class ApiError(Exception):
     """An error the client can act on: status code, message, optional detail and headers."""
 
-    def __init__(
-        self, status_code: int, error: str, detail: Any = None, headers: dict[str, str] | None = None
-    ):
+    def __init__(self, status_code: int, error: str, detail: Any = None, headers: dict[str, str] | None = None):
         super().__init__(error)
         self.status_code = status_code
         self.error = error
@@ -40,7 +38,6 @@ async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
 
 def jsonable_errors(errors: Any) -> list[dict[str, Any]]:
     """Pydantic error list reduced to what a client needs: where, what, and why."""
-    return [
-        {"loc": [str(p) for p in e.get("loc", ())], "type": e.get("type"), "msg": e.get("msg")}
-        for e in errors
-    ][:20]
+    return [{"loc": [str(p) for p in e.get("loc", ())], "type": e.get("type"), "msg": e.get("msg")} for e in errors][
+        :20
+    ]

@@ -33,7 +33,5 @@ def parse_score_request(body: bytes, settings: Settings) -> ScoreRequest:
     except ValidationError as exc:
         raise ApiError(422, "malformed request", detail=jsonable_errors(exc.errors())) from None
     if len(request.items) > settings.max_items:
-        raise ApiError(
-            413, f"{len(request.items)} items exceed the limit of {settings.max_items} per request"
-        )
+        raise ApiError(413, f"{len(request.items)} items exceed the limit of {settings.max_items} per request")
     return request

@@ -29,9 +29,7 @@ class Metrics:
             registry=r,
         )
         self.inflight = Gauge("rlvr_inflight_score_requests", "Scoring requests in flight.", registry=r)
-        self.items = Counter(
-            "rlvr_items", "Scored items by verifier and status.", ["verifier", "status"], registry=r
-        )
+        self.items = Counter("rlvr_items", "Scored items by verifier and status.", ["verifier", "status"], registry=r)
         self.components = Histogram(
             "rlvr_reward_component",
             "Reward component values by verifier.",
@@ -39,9 +37,7 @@ class Metrics:
             buckets=_REWARD_BUCKETS,
             registry=r,
         )
-        self.flags = Counter(
-            "rlvr_flags", "Flags raised by verifier and flag.", ["verifier", "flag"], registry=r
-        )
+        self.flags = Counter("rlvr_flags", "Flags raised by verifier and flag.", ["verifier", "flag"], registry=r)
         self.worker_restarts = Counter(
             "rlvr_worker_restarts", "Pool workers killed and replaced after a deadline.", registry=r
         )

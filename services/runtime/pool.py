@@ -96,18 +96,14 @@ class _Worker:
             for position in range(start, len(items)):
                 failure = None
                 if not self.conn.poll(deadline_s):
-                    failure = Outcome.failed(
-                        Status.TIMEOUT, f"no verdict within {deadline_s:g}s", "deadline_exceeded"
-                    )
+                    failure = Outcome.failed(Status.TIMEOUT, f"no verdict within {deadline_s:g}s", "deadline_exceeded")
                 else:
                     try:
                         index, outcome = self.conn.recv()
                         out[start + index] = outcome
                         continue
                     except EOFError:
-                        failure = Outcome.failed(
-                            Status.ERROR, "the worker process died on this item", "worker_crashed"
-                        )
+                        failure = Outcome.failed(Status.ERROR, "the worker process died on this item", "worker_crashed")
                 out[position] = failure
                 log.warning("worker %s on item %d: %s; replacing it", self.proc.pid, position, failure.error)
                 self.kill()
@@ -138,9 +134,7 @@ class WorkerPool:
         self._workers: list[_Worker] = []
 
     async def start(self) -> None:
-        self._workers = await asyncio.gather(
-            *(asyncio.to_thread(_Worker, self._specs) for _ in range(self._size))
-        )
+        self._workers = await asyncio.gather(*(asyncio.to_thread(_Worker, self._specs) for _ in range(self._size)))
         for worker in self._workers:
             self._idle.put_nowait(worker)
 
@@ -150,9 +144,7 @@ class WorkerPool:
             return await asyncio.to_thread(worker.run, name, chunk, self._deadline, self._on_restart)
         except (WorkerStartError, OSError) as exc:
             log.error("worker pool failed: %s", exc)
-            return [
-                Outcome.failed(Status.ERROR, f"worker pool unavailable: {exc}", "worker_unavailable")
-            ] * len(chunk)
+            return [Outcome.failed(Status.ERROR, f"worker pool unavailable: {exc}", "worker_unavailable")] * len(chunk)
         finally:
             self._idle.put_nowait(worker)
 

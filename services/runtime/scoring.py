@@ -34,9 +34,7 @@ def score_one(verifier: Verifier, completion: str, reference: str) -> Outcome:
         return Outcome.failed(Status.ERROR, f"bad reference: {exc}", "bad_reference")
     except Exception as exc:  # a verifier bug must cost one item, not the batch
         log.exception("verifier %s raised", verifier.name)
-        return Outcome.failed(
-            Status.ERROR, f"verifier raised {type(exc).__name__}: {exc}"[:500], "verifier_error"
-        )
+        return Outcome.failed(Status.ERROR, f"verifier raised {type(exc).__name__}: {exc}"[:500], "verifier_error")
     return Outcome(Status.SCORED, dict(verdict.components), verdict.answer, tuple(verdict.flags))
 
 

@@ -114,9 +114,7 @@ class ScoringService:
         started = time.perf_counter()
         verifier = self.select(request.verifier)
         request_id = request.request_id or uuid.uuid4().hex
-        outcomes = await self._outcomes(
-            verifier, [(item.completion, item.reference) for item in request.items]
-        )
+        outcomes = await self._outcomes(verifier, [(item.completion, item.reference) for item in request.items])
         results = [
             {
                 "id": item.id if item.id is not None else str(index),

@@ -38,7 +38,7 @@ def _as_latex(text: str) -> str:
 def _parse(text: str) -> list[Any]:
     from math_verify import parse
 
-    return list(parse(_as_latex(text), parsing_timeout=None))  # type: ignore[arg-type]
+    return list(parse(_as_latex(text), parsing_timeout=None))
 
 
 @lru_cache(maxsize=16384)  # a GRPO batch repeats each reference G times
@@ -81,7 +81,7 @@ class MathVerifier(Verifier):
         answer = _parse(slot)
         if not answer:
             return Verdict(components=nothing, flags=("unparsable_answer",))
-        correct = verify(list(gold), answer, timeout_seconds=None)  # type: ignore[arg-type]
+        correct = verify(list(gold), answer, timeout_seconds=None)
         return Verdict(
             components={"format": FORMAT_REWARD, "correctness": CORRECTNESS_REWARD if correct else 0.0},
             answer=slot,

@@ -79,9 +79,7 @@ def _decimal(neg: bool, int_part: str, frac_part: str) -> Value:
     frac_part = frac_part.rstrip("0")
     if len(int_part) + len(frac_part) > MAX_EXACT_DIGITS:
         return BigNumber(("-" if neg else "") + (int_part or "0") + ("." + frac_part if frac_part else ""))
-    value = Fraction(
-        int(int_part or "0") * 10 ** len(frac_part) + int(frac_part or "0"), 10 ** len(frac_part)
-    )
+    value = Fraction(int(int_part or "0") * 10 ** len(frac_part) + int(frac_part or "0"), 10 ** len(frac_part))
     return -value if neg else value
 
 
