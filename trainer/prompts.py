@@ -30,7 +30,6 @@ SYSTEM_PROMPT = (
 STOP_WORD = "Question"
 
 
-
 def _worked(problem: Problem) -> tuple[str, str]:
     """The solution's reasoning lines (calculator notes removed) and its final answer."""
     body = strip_calculator(problem.solution).rsplit("####", 1)[0].strip()
