@@ -150,15 +150,18 @@ def _close_clients(trainer: Any, rewards: RewardSetup) -> None:
             asyncio.run_coroutine_threadsafe(client.aclose(), loop).result(timeout=10)
 
 
-def train(cfg: TrainConfig, resume: bool | str = False) -> Path:
-    """Run GRPO; returns the output dir. Ctrl-C saves a checkpoint that `resume` continues from."""
+def train(cfg: TrainConfig, resume: bool | str = False, rewards: RewardSetup | None = None) -> Path:
+    """Run GRPO; returns the output dir. Ctrl-C saves a checkpoint that `resume` continues from.
+
+    `rewards` replaces the configured endpoints (the trainer benchmark's in-process baseline).
+    """
     from peft import LoraConfig
     from transformers.trainer_utils import get_last_checkpoint
     from trl import GRPOTrainer
 
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rewards = build_rewards(cfg.rewards)  # fails fast when a service is down or misconfigured
+    rewards = rewards or build_rewards(cfg.rewards)  # fails fast when a service is down or misconfigured
     model, tokenizer, model_path = load_policy(cfg)
     dataset = build_dataset(cfg)
     peft_config = (

@@ -1,0 +1,104 @@
+"""Trainer benchmark: the same short GRPO run with an in-process reward and with the remote service.
+
+    .venv/bin/python benchmarks/bench_trainer.py [--steps 5] [--model smollm2-135m-instruct]
+
+Same model, seed, data and steps; the remote run scores through `rlvr serve` on 127.0.0.1.
+Reports mean step time (TRL's `step_time`, first step excluded as warm-up) and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from services.verifiers.gsm8k import GSM8KVerifier  # noqa: E402
+from trainer.config import EndpointConfig, TrainConfig  # noqa: E402
+from trainer.demo import managed_service  # noqa: E402
+from trainer.reward_client import completion_text  # noqa: E402
+from trainer.rewards import RewardSetup  # noqa: E402
+from trainer.train import train  # noqa: E402
+
+log = logging.getLogger("bench_trainer")
+
+
+def in_process_rewards() -> RewardSetup:
+    """format and correctness computed in the trainer process by the same verifier."""
+    verifier = GSM8KVerifier()
+
+    def component(name: str) -> Any:
+        def reward(completions: list[Any], reference: list[str], **_: Any) -> list[float]:
+            return [
+                verifier.score(completion_text(c), r).components[name]
+                for c, r in zip(completions, reference, strict=True)
+            ]
+
+        reward.__name__ = name
+        return reward
+
+    funcs = [component("format"), component("correctness")]
+    return RewardSetup(funcs=funcs, weights=[1.0, 1.0], clients=[], verifiers={})
+
+
+def step_times(out: Path) -> list[float]:
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    return [r["step_time"] for r in rows if "step_time" in r]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--model", default="smollm2-135m-instruct")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    def config(name: str, url: str = "http://127.0.0.1:1") -> TrainConfig:
+        return TrainConfig(
+            model=args.model,
+            shots=0,
+            rewards=[EndpointConfig(name="gsm8k", url=url, token_env=None)],
+            num_generations=4,
+            per_device_train_batch_size=8,
+            max_completion_length=32,
+            max_steps=args.steps,
+            save_steps=10_000,
+            report_to=[],
+            output_dir=str(args.out / "trainer-bench" / name),
+            extra_grpo_args={"gradient_checkpointing": False},
+        )
+
+    results = {}
+    for name in ("in_process", "remote"):
+        out = Path(config(name).output_dir)
+        if out.exists():
+            for f in out.glob("metrics.jsonl"):
+                f.unlink()
+        if name == "in_process":
+            train(config(name), rewards=in_process_rewards())
+        else:
+            with managed_service() as url:
+                train(config(name, url))
+        times = step_times(out)[1:]  # the first step includes warm-up
+        results[name] = {"mean_step_s": statistics.mean(times), "steps": len(times)}
+    ratio = results["remote"]["mean_step_s"] / results["in_process"]["mean_step_s"]
+    summary = {**results, "ratio_remote_over_in_process": ratio}
+    line = (
+        f"mean step time: in-process {results['in_process']['mean_step_s']:.2f}s, "
+        f"remote {results['remote']['mean_step_s']:.2f}s, ratio {ratio:.3f} (target <= 1.03)"
+    )
+    log.warning(line)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "trainer.json").write_text(json.dumps(summary, indent=2))
+    (args.out / "trainer.md").write_text(line + "\n")
+
+
+if __name__ == "__main__":
+    main()
