@@ -36,6 +36,8 @@ compose-smoke:
 
 bench: setup
 	$(PY) benchmarks/bench_service.py
+	$(PY) benchmarks/bench_math.py
+	$(PY) benchmarks/bench_trainer.py
 
 # DATA=../shared/data/gsm8k/train.jsonl switches the demo to GSM8K.
 DATA ?=

@@ -120,7 +120,7 @@ def demo(
     config: Annotated[Path, typer.Option(help="Training recipe.", exists=True)] = Path("configs/cpu-demo.yaml"),
     data: Annotated[str | None, typer.Option(help="Switch the task, e.g. ../shared/data/gsm8k/train.jsonl.")] = None,
     n: Annotated[int, typer.Option(help="Held-out problems evaluated before and after.")] = 64,
-    shots: Annotated[str, typer.Option(help="Comma-separated few-shot counts to evaluate.")] = "0",
+    shots: Annotated[str, typer.Option(help="Comma-separated few-shot counts to evaluate.")] = "0,1",
     max_steps: Annotated[int | None, typer.Option(help="Override the recipe's steps.")] = None,
     out_dir: Annotated[str, typer.Option(help="Where everything goes.")] = "runs/demo",
 ) -> None:
