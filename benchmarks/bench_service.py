@@ -19,6 +19,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -164,7 +165,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     rows: list[dict[str, Any]] = []
-    servers = {kind: start_server(kind, args.out) for kind in ("rlvr", "plain")}
+    tmp = Path(tempfile.mkdtemp(prefix="rlvr-bench-"))
+    servers = {kind: start_server(kind, tmp) for kind in ("rlvr", "plain")}
     try:
         for batch in BATCHES:
             items = load_items(batch)

@@ -43,18 +43,7 @@ def _score_in_process(items: list[ScoreItem], verifier_spec: str) -> list[ItemRe
 
     verifier = load_verifier(verifier_spec)
     outcomes = score_batch(verifier, [(i.completion, i.reference) for i in items])
-    return [
-        ItemResult(
-            id=item.id or "",
-            status=o.status,
-            reward=sum(o.components.values()) if o.status == "scored" else None,
-            components=o.components,
-            answer=o.answer,
-            flags=list(o.flags),
-            error=o.error,
-        )
-        for item, o in zip(items, outcomes, strict=True)
-    ]
+    return [o.to_result(item.id or "") for item, o in zip(items, outcomes, strict=True)]
 
 
 def _score_remote(items: list[ScoreItem], url: str, verifier: str, token: str | None) -> list[ItemResult]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from services.protocol import ItemResult, ScoreItem, Status
+from services.protocol import ItemResult, ScoreItem
 from trainer.data import Problem, load_problems, split_path
 from trainer.prompts import FewShotPrompter, stop_token_ids
 from trainer.reward_client import RewardClient
@@ -130,18 +130,7 @@ def score(completions: list[str], problems: list[Problem], cfg: EvalConfig) -> l
     from services.verifiers.registry import load_verifier
 
     outcomes = score_batch(load_verifier(cfg.verifier), [(i.completion, i.reference) for i in items])
-    return [
-        ItemResult(
-            id=i.id or "",
-            status=o.status,
-            reward=sum(o.components.values()) if o.status == Status.SCORED else None,
-            components=o.components,
-            answer=o.answer,
-            flags=list(o.flags),
-            error=o.error,
-        )
-        for i, o in zip(items, outcomes, strict=True)
-    ]
+    return [o.to_result(i.id or "") for i, o in zip(items, outcomes, strict=True)]
 
 
 def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

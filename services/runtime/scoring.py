@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from services.protocol import Status
+from services.protocol import ItemResult, Status
 from services.verifiers.base import Verifier
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,19 @@ class Outcome:
     answer: str | None = None
     flags: tuple[str, ...] = ()
     error: str | None = None
+
+    def to_result(self, item_id: str) -> ItemResult:
+        """The wire-protocol result for this outcome."""
+        scored = self.status == Status.SCORED
+        return ItemResult(
+            id=item_id,
+            status=self.status,
+            reward=sum(self.components.values()) if scored else None,
+            components=self.components,
+            answer=self.answer,
+            flags=list(self.flags),
+            error=self.error,
+        )
 
     @classmethod
     def failed(cls, status: Status, error: str, flag: str | None = None) -> Outcome:

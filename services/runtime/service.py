@@ -6,6 +6,7 @@ several times cheaper than constructing and validating a pydantic model per item
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -105,8 +106,6 @@ class ScoringService:
             return await self.pool.score(verifier.name, items)
         if len(items) <= _INLINE_IN_LOOP_MAX:
             return score_batch(verifier, items)
-        import asyncio
-
         return await asyncio.to_thread(score_batch, verifier, items)
 
     async def score(self, request: ScoreRequest) -> bytes:

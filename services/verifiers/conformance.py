@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -76,27 +74,11 @@ def _check_result(cls: type[Verifier], result: dict, where: str) -> None:
 
 @contextmanager
 def _serve(spec: str, deadline_s: float) -> Iterator[str]:
-    import uvicorn
-
     from services.runtime import Settings, create_app
+    from services.runtime.local_server import running_server
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(Settings(verifiers=[spec], workers=1, item_deadline_s=deadline_s))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    started = time.monotonic()
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() - started > 120:
-            _fail(f"the runtime did not start hosting {spec}")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with running_server(create_app(Settings(verifiers=[spec], workers=1, item_deadline_s=deadline_s))) as url:
+        yield url
 
 
 def check_verifier(
