@@ -135,7 +135,8 @@ def demo(
     report = run_demo(config, data, n, [int(k) for k in shots.split(",") if k.strip()], max_steps, out_dir)
     Console().print("\n[bold]Before / after GRPO[/bold] (greedy, held-out problems)\n")
     Console().print(report["table"])
-    Console().print(f"plot: {report['out_dir']}/accuracy.png  ·  training metrics: {out_dir}/train/metrics.jsonl")
+    Console().print(f"plots: {report['out_dir']}/accuracy.png, {report['out_dir']}/reward_curve.png")
+    Console().print(f"training metrics: {out_dir}/train/metrics.jsonl")
 
 
 def main() -> None:

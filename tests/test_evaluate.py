@@ -55,3 +55,13 @@ def test_table_shows_accuracy_and_format_per_k() -> None:
     ]
     table = markdown_table(summarise(records))
     assert "| base | 50% (100%) |" in table and "| trained | 100% (100%) |" in table
+
+
+def test_reward_curve_is_drawn_from_metrics(tmp_path: Path) -> None:
+    from trainer.evaluate import plot_reward_curve
+
+    metrics = tmp_path / "metrics.jsonl"
+    rows = [{"step": s, "rewards/format/mean": 0.1 * s, "rewards/correctness/mean": 0.05 * s} for s in (1, 2, 3)]
+    metrics.write_text("".join(json.dumps(r) + "\n" for r in [*rows, {"step": 3, "train_runtime": 1.0}]))
+    plot_reward_curve(metrics, tmp_path / "curve.png")
+    assert (tmp_path / "curve.png").read_bytes()[:4] == b"\x89PNG"

@@ -24,7 +24,7 @@ import httpx
 
 from trainer.config import TrainConfig
 from trainer.data import split_path
-from trainer.evaluate import EvalConfig, evaluate, write_report
+from trainer.evaluate import EvalConfig, evaluate, plot_reward_curve, write_report
 
 log = logging.getLogger(__name__)
 
@@ -91,4 +91,5 @@ def run_demo(
         train(cfg)
         after = evaluate(EvalConfig(models=[cfg.output_dir], reward_url=url, out_dir=f"{out_dir}/after", **eval_common))
     both = [{**r, "model": f"{r['model']} (base)"} for r in before["records"]] + after["records"]
+    plot_reward_curve(Path(cfg.output_dir) / "metrics.jsonl", Path(out_dir) / "reward_curve.png")
     return write_report(both, {"train": cfg.to_dict(), "eval": eval_common}, Path(out_dir))

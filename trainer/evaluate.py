@@ -187,6 +187,29 @@ def plot(summary: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+def plot_reward_curve(metrics_jsonl: Path, path: Path) -> None:
+    """Mean reward components per training step, from a run's metrics.jsonl."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [json.loads(line) for line in metrics_jsonl.read_text().splitlines() if line.strip()]
+    names = sorted({k for r in rows for k in r if k.startswith("rewards/") and k.endswith("/mean")})
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name in names:
+        points = [(r["step"], r[name]) for r in rows if name in r]
+        ax.plot([s for s, _ in points], [v for _, v in points], marker=".", label=name.split("/")[1])
+    ax.set_xlabel("GRPO step")
+    ax.set_ylabel("mean reward component")
+    ax.set_title("Training reward (from the verifier service)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def evaluate(cfg: EvalConfig) -> dict[str, Any]:
     """Generate, score and report for every model and k; returns the summary and file paths."""
     out = Path(cfg.out_dir)
