@@ -81,3 +81,25 @@ def test_two_endpoints_composed_by_configuration(tmp_path: Path, tiny_model_dir:
     assert {v["name"] for v in manifest["verifiers"].values()} == {"gsm8k", "math"}
     for url in (gsm8k_url, math_url):  # one request per endpoint per generation batch
         assert 'rlvr_requests_total{code="200",route="/score"} 2.0' in httpx.get(f"{url}/metrics").text
+
+
+@pytest.mark.slow
+def test_resume_continues_from_the_last_checkpoint(tmp_path: Path, tiny_model_dir: Path, serve) -> None:
+    url = serve(Settings())
+    common = {
+        "model": str(tiny_model_dir),
+        "train_size": 16,
+        "shots": 0,
+        "rewards": [{"name": "gsm8k", "url": url, "token_env": None}],
+        "num_generations": 2,
+        "per_device_train_batch_size": 4,
+        "max_completion_length": 4,
+        "save_steps": 1,
+        "output_dir": str(tmp_path / "run"),
+        "report_to": [],
+    }
+    train(TrainConfig(**common, max_steps=1), resume=True)  # nothing to resume yet: starts from scratch
+    train(TrainConfig(**common, max_steps=2), resume=True)
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if "rewards/format/mean" in r] == [1, 2]  # step 1 not repeated
+    assert (tmp_path / "run" / "checkpoint-2").is_dir()
