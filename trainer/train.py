@@ -15,6 +15,7 @@ import logging
 import platform
 import subprocess
 import time
+import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,8 @@ def train(cfg: TrainConfig, resume: bool | str = False, rewards: RewardSetup | N
     from transformers.trainer_utils import get_last_checkpoint
     from trl import GRPOTrainer
 
+    # transformers 5 renames gradient_checkpointing and warns on every step; TRL still uses the old names.
+    warnings.filterwarnings("ignore", message=".*gradient_checkpointing.*", category=FutureWarning)
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     rewards = rewards or build_rewards(cfg.rewards)  # fails fast when a service is down or misconfigured
