@@ -13,6 +13,8 @@ import contextlib
 import logging
 import math
 import multiprocessing as mp
+import queue
+import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -28,6 +30,8 @@ STARTUP_TIMEOUT_S = 120.0  # importing a verifier's libraries is not part of any
 
 def _worker_main(conn: Connection, specs: dict[str, str]) -> None:
     verifiers = {name: load_verifier(spec) for name, spec in specs.items()}
+    for verifier in verifiers.values():
+        verifier.warm_up()
     conn.send("ready")
     while True:
         try:
@@ -45,29 +49,65 @@ class WorkerStartError(RuntimeError):
     """A worker process did not come up."""
 
 
-class _Worker:
-    """One child process and the pipe to it; used by one thread at a time."""
+def _start_process(specs: dict[str, str]) -> tuple[BaseProcess, Connection]:
+    """Start a worker and wait until its verifiers are loaded."""
+    ctx = mp.get_context("spawn")  # no fork of a threaded server
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_worker_main, args=(child, specs), daemon=True)
+    proc.start()
+    child.close()
+    if not parent.poll(STARTUP_TIMEOUT_S):
+        proc.kill()
+        raise WorkerStartError(f"worker did not start within {STARTUP_TIMEOUT_S:.0f}s")
+    try:
+        parent.recv()
+    except EOFError as exc:
+        raise WorkerStartError(f"worker exited while loading verifiers {sorted(specs)}") from exc
+    return proc, parent
+
+
+class _Spare:
+    """One worker process started ahead of need: replacing a killed worker then costs no start-up
+    (spawning and importing SymPy takes about a second, which would otherwise land on the batch)."""
 
     def __init__(self, specs: dict[str, str]) -> None:
         self._specs = specs
-        self._ctx = mp.get_context("spawn")  # no fork of a threaded server
-        self.proc: BaseProcess
-        self.conn: Connection
-        self.spawn()
+        self._ready: queue.Queue[tuple[BaseProcess, Connection] | BaseException] = queue.Queue(maxsize=1)
+        self._refill()
+
+    def _refill(self) -> None:
+        def start() -> None:
+            try:
+                self._ready.put(_start_process(self._specs))
+            except BaseException as exc:  # handed to whoever takes the spare
+                self._ready.put(exc)
+
+        threading.Thread(target=start, daemon=True, name="rlvr-spare-worker").start()
+
+    def take(self) -> tuple[BaseProcess, Connection]:
+        got = self._ready.get(timeout=STARTUP_TIMEOUT_S)
+        self._refill()
+        if isinstance(got, BaseException):
+            raise WorkerStartError(f"spare worker failed to start: {got}")
+        return got
+
+    def close(self) -> None:
+        with contextlib.suppress(queue.Empty):
+            got = self._ready.get(timeout=STARTUP_TIMEOUT_S)
+            if not isinstance(got, BaseException):
+                got[0].kill()
+                got[0].join(timeout=5)
+
+
+class _Worker:
+    """One child process and the pipe to it; used by one thread at a time."""
+
+    def __init__(self, specs: dict[str, str], spare: _Spare) -> None:
+        self._spare = spare
+        self.proc, self.conn = _start_process(specs)
 
     def spawn(self) -> None:
-        parent, child = self._ctx.Pipe()
-        self.proc = self._ctx.Process(target=_worker_main, args=(child, self._specs), daemon=True)
-        self.proc.start()
-        child.close()
-        self.conn = parent
-        if not parent.poll(STARTUP_TIMEOUT_S):
-            self.kill()
-            raise WorkerStartError(f"worker did not start within {STARTUP_TIMEOUT_S:.0f}s")
-        try:
-            parent.recv()
-        except EOFError as exc:
-            raise WorkerStartError(f"worker exited while loading verifiers {sorted(self._specs)}") from exc
+        self.proc, self.conn = self._spare.take()
 
     def kill(self) -> None:
         self.proc.kill()
@@ -132,9 +172,13 @@ class WorkerPool:
         self._on_restart = on_restart
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._workers: list[_Worker] = []
+        self._spare: _Spare | None = None
 
     async def start(self) -> None:
-        self._workers = await asyncio.gather(*(asyncio.to_thread(_Worker, self._specs) for _ in range(self._size)))
+        self._spare = spare = _Spare(self._specs)
+        self._workers = await asyncio.gather(
+            *(asyncio.to_thread(_Worker, self._specs, spare) for _ in range(self._size))
+        )
         for worker in self._workers:
             self._idle.put_nowait(worker)
 
@@ -158,3 +202,5 @@ class WorkerPool:
     async def close(self) -> None:
         await asyncio.gather(*(asyncio.to_thread(w.stop) for w in self._workers))
         self._workers = []
+        if self._spare is not None:
+            await asyncio.to_thread(self._spare.close)

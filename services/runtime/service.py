@@ -53,6 +53,9 @@ class ScoringService:
         self._inflight = 0
 
     async def start(self) -> None:
+        for verifier in self.verifiers.values():
+            if verifier.isolation == "inline":
+                verifier.warm_up()
         if self.pool is not None:
             await self.pool.start()
         self.ready = True

@@ -41,5 +41,8 @@ class Verifier:
     # `process` verifiers run in the worker pool, where a hard deadline can kill a stuck item.
     isolation: ClassVar[Literal["inline", "process"]] = "inline"
 
+    def warm_up(self) -> None:
+        """Load heavy dependencies now, so the first item's deadline is not spent importing them."""
+
     def score(self, completion: str, reference: str) -> Verdict:
         raise NotImplementedError

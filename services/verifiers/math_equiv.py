@@ -65,6 +65,9 @@ class MathVerifier(Verifier):
     )
     isolation = "process"
 
+    def warm_up(self) -> None:
+        self.score("\\boxed{1}", "1")  # imports math-verify and SymPy, exercises parse and verify
+
     def score(self, completion: str, reference: str) -> Verdict:
         from math_verify import verify
 
