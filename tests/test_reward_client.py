@@ -112,7 +112,8 @@ def test_components_share_one_request_per_batch(service_url: str) -> None:
 
     assert asyncio.run(step()) == [[0.5, 0.5], [1.0, 0.0]]
     assert client.requests_sent == 1
-    assert logged == {"reward_service/gsm8k/unscored_frac": 0.0}
+    assert logged["reward_service/gsm8k/unscored_frac"] == 0.0
+    assert 0 < logged["reward_service/gsm8k/latency_s"] < 10
     asyncio.run(step())
     assert client.requests_sent == 2  # the next batch is a new request, not a cached answer
 

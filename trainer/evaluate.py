@@ -177,6 +177,7 @@ def plot(summary: list[dict[str, Any]], path: Path) -> None:
     for model in dict.fromkeys(s["model"] for s in summary):
         points = sorted((s["shots"], s["accuracy"]) for s in summary if s["model"] == model)
         ax.plot([k for k, _ in points], [100 * a for _, a in points], marker="o", label=model)
+    ax.set_xticks(sorted({s["shots"] for s in summary}))
     ax.set_xlabel("few-shot examples (k)")
     ax.set_ylabel("accuracy (%)")
     ax.set_title("Greedy accuracy by few-shot count")

@@ -172,6 +172,14 @@ class SharedBatch:
         self.client = client
         self.consumers = consumers
         self._inflight: dict[int, list[Any]] = {}
+        self.last_latency_s = 0.0  # wall time of the latest batch's request(s)
+
+    async def _timed_score(self, items: list[ScoreItem]) -> list[ItemResult]:
+        started = time.perf_counter()
+        try:
+            return await self.client.score(items)
+        finally:
+            self.last_latency_s = time.perf_counter() - started
 
     async def results(self, completions: Sequence[Any], references: Sequence[str]) -> list[ItemResult]:
         texts = [completion_text(c) for c in completions]
@@ -182,7 +190,7 @@ class SharedBatch:
                 ScoreItem(id=str(i), completion=t, reference=r)
                 for i, (t, r) in enumerate(zip(texts, references, strict=True))
             ]
-            entry = self._inflight[key] = [asyncio.ensure_future(self.client.score(items)), 0]
+            entry = self._inflight[key] = [asyncio.ensure_future(self._timed_score(items)), 0]
         entry[1] += 1
         if entry[1] >= self.consumers:
             del self._inflight[key]
@@ -205,6 +213,7 @@ def component_reward_func(
         if log_status and log_metric is not None:  # once per endpoint, not once per component
             unscored = sum(r.status != Status.SCORED for r in results)
             log_metric(f"reward_service/{endpoint}/unscored_frac", unscored / max(len(results), 1))
+            log_metric(f"reward_service/{endpoint}/latency_s", shared.last_latency_s)
         return [r.components.get(component, 0.0) if r.status == Status.SCORED else None for r in results]
 
     reward.__name__ = reward.__qualname__ = name
