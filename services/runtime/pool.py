@@ -130,7 +130,8 @@ class _Worker:
         out: list[Outcome | None] = [None] * len(items)
         start = 0
         while start < len(items):
-            if not self.proc.is_alive():
+            if not self.proc.is_alive():  # died while idle (OOM killer, say)
+                self.kill()
                 self.spawn()
             self.conn.send((name, items[start:]))
             for position in range(start, len(items)):
