@@ -23,9 +23,9 @@ cleanup
 
 echo "== build and start the verifier services"
 "${compose[@]}" --profile train build
-"${compose[@]}" up -d --wait --wait-timeout 120 reward
+"${compose[@]}" up -d --wait --wait-timeout 180 reward math
 
-echo "== score a known completion through the container"
+echo "== score known completions through the containers (gsm8k, then math)"
 reply=$(curl -sf -X POST http://127.0.0.1:18000/score -H "Authorization: Bearer $RLVR_API_TOKEN" \
   -H 'Content-Type: application/json' \
   -d '{"items": [{"id": "a", "completion": "9 * 2 = 18\n#### The final answer is 18", "reference": "#### 18"}]}')
@@ -35,6 +35,16 @@ import json, sys
 result = json.loads(sys.argv[1])["results"][0]
 assert result["status"] == "scored" and result["components"] == {"format": 0.5, "correctness": 1.0}, result
 assert result["reward"] == 1.5, result
+PY
+math_reply=$(curl -sf -X POST http://127.0.0.1:18001/score -H "Authorization: Bearer $RLVR_API_TOKEN" \
+  -H 'Content-Type: application/json' \
+  -d '{"items": [{"completion": "so \\boxed{\\frac{1}{2}}", "reference": "0.5"}, {"completion": "\\boxed{9^{9^{9^{9}}}}", "reference": "1"}]}')
+echo "$math_reply"
+python3 - "$math_reply" <<'PY'
+import json, sys
+ok, bomb = json.loads(sys.argv[1])["results"]
+assert ok["components"] == {"format": 0.5, "correctness": 1.0}, ok
+assert bomb["status"] == "timeout" and bomb["reward"] is None, bomb
 PY
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:18000/score -d '{}')
 [ "$code" = 401 ] || { echo "expected 401 without a token, got $code"; exit 1; }
