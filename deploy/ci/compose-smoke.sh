@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here="deploy/ci"
+# One smoke test per machine at a time: they share the project name and host ports.
+exec 9>/tmp/rlvr-compose-smoke.lock
+flock 9
 started=$(date +%s)
 
 "$here/docker-engine.sh"
