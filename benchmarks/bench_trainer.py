@@ -19,12 +19,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services.verifiers.gsm8k import GSM8KVerifier  # noqa: E402
-from trainer.config import EndpointConfig, TrainConfig  # noqa: E402
-from trainer.demo import managed_service  # noqa: E402
-from trainer.reward_client import completion_text  # noqa: E402
-from trainer.rewards import RewardSetup  # noqa: E402
-from trainer.train import train  # noqa: E402
+from rlvr.services.verifiers.gsm8k import GSM8KVerifier  # noqa: E402
+from rlvr.trainer.config import EndpointConfig, TrainConfig  # noqa: E402
+from rlvr.trainer.demo import managed_service  # noqa: E402
+from rlvr.trainer.reward_client import completion_text  # noqa: E402
+from rlvr.trainer.rewards import RewardSetup  # noqa: E402
+from rlvr.trainer.train import train  # noqa: E402
 
 log = logging.getLogger("bench_trainer")
 

@@ -22,7 +22,7 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="uvicorn processes [RLVR_HTTP_WORKERS].")] = None,
 ) -> None:
     """Start the reward verifier service (uvicorn)."""
-    from services.runtime.serve import run_server
+    from rlvr.services.runtime.serve import run_server
 
     run_server(host=host, port=port, verifiers=verifiers, http_workers=workers)
 
@@ -58,8 +58,8 @@ def train(
     """Train with GRPO against reward verifier services."""
     import logging
 
-    from trainer.config import TrainConfig
-    from trainer.train import train as run_training
+    from rlvr.trainer.config import TrainConfig
+    from rlvr.trainer.train import train as run_training
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg = TrainConfig.from_yaml(
@@ -95,7 +95,7 @@ def eval_(
 
     from rich.console import Console
 
-    from trainer.evaluate import EvalConfig, evaluate
+    from rlvr.trainer.evaluate import EvalConfig, evaluate
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg = EvalConfig(
@@ -129,7 +129,7 @@ def demo(
 
     from rich.console import Console
 
-    from trainer.demo import run_demo
+    from rlvr.trainer.demo import run_demo
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     report = run_demo(config, data, n, [int(k) for k in shots.split(",") if k.strip()], max_steps, out_dir)

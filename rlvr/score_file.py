@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from services.protocol import ItemResult, ScoreItem, ScoreRequest, ScoreResponse
+from rlvr.services.protocol import ItemResult, ScoreItem, ScoreRequest, ScoreResponse
 
 log = logging.getLogger(__name__)
 CHUNK = 1024
@@ -38,8 +38,8 @@ def _read_items(path: Path) -> list[ScoreItem]:
 
 
 def _score_in_process(items: list[ScoreItem], verifier_spec: str) -> list[ItemResult]:
-    from services.runtime.scoring import score_batch
-    from services.verifiers.registry import load_verifier
+    from rlvr.services.runtime.scoring import score_batch
+    from rlvr.services.verifiers.registry import load_verifier
 
     verifier = load_verifier(verifier_spec)
     outcomes = score_batch(verifier, [(i.completion, i.reference) for i in items])

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.runtime import Settings, create_app
-from services.runtime.local_server import free_port, running_server
+from rlvr.services.runtime import Settings, create_app
+from rlvr.services.runtime.local_server import free_port, running_server
 
 __all__ = ["GSM8K_DIR", "TOKEN", "free_port", "running_server"]
 
@@ -49,7 +49,7 @@ def serve() -> Iterator[Callable[[Settings], str]]:
 @pytest.fixture(scope="session")
 def embedded_model_dir() -> Path:
     """The embedded SmolLM2-135M-Instruct as a plain checkpoint (converted once into the user cache)."""
-    from trainer.models import resolve_model
+    from rlvr.trainer.models import resolve_model
 
     return Path(resolve_model("smollm2-135m-instruct"))
 

@@ -7,8 +7,8 @@ import random
 
 import httpx
 
-from services.protocol import ScoreResponse
-from services.runtime import Settings
+from rlvr.services.protocol import ScoreResponse
+from rlvr.services.runtime import Settings
 from tests.conftest import TOKEN
 
 

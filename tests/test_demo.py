@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from trainer.demo import managed_service
+from rlvr.trainer.demo import managed_service
 
 
 def _is_up(url: str) -> bool:

@@ -16,7 +16,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from services.runtime import Settings, create_app
+from rlvr.services.runtime import Settings, create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERLAYS = ["dev", "prod"]
@@ -72,7 +72,7 @@ def test_ports_agree_container_service_and_settings(rendered) -> None:
         service = services[deployment["metadata"]["name"]]
         assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
         assert [p["targetPort"] for p in service["spec"]["ports"]] == [port]
-    dockerfile = (ROOT / "services" / "Dockerfile").read_text()
+    dockerfile = (ROOT / "docker" / "service.Dockerfile").read_text()
     assert f"RLVR_PORT={port}" in dockerfile and f"EXPOSE {port}" in dockerfile
 
 
@@ -132,7 +132,7 @@ def test_every_rlvr_variable_is_a_real_setting() -> None:
         (ROOT / "deploy" / "ci" / "docker-compose.ci.yml").read_text(),
     ]
     texts += [p.read_text() for p in (ROOT / "k8s").rglob("*.yaml")]
-    texts += [(ROOT / "services" / "Dockerfile").read_text()]
+    texts += [(ROOT / "docker" / "service.Dockerfile").read_text()]
     used = {m for text in texts for m in re.findall(r"\bRLVR_[A-Z_]+\b", text)}
     assert used and used <= fields, sorted(used - fields)
 

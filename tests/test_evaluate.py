@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from rlvr.cli import app
-from services.runtime import Settings
-from trainer.evaluate import EvalConfig, evaluate, markdown_table, summarise
+from rlvr.services.runtime import Settings
+from rlvr.trainer.evaluate import EvalConfig, evaluate, markdown_table, summarise
 
 
 @pytest.mark.slow
@@ -58,7 +58,7 @@ def test_table_shows_accuracy_and_format_per_k() -> None:
 
 
 def test_reward_curve_is_drawn_from_metrics(tmp_path: Path) -> None:
-    from trainer.evaluate import plot_reward_curve
+    from rlvr.trainer.evaluate import plot_reward_curve
 
     metrics = tmp_path / "metrics.jsonl"
     rows = [{"step": s, "rewards/format/mean": 0.1 * s, "rewards/correctness/mean": 0.05 * s} for s in (1, 2, 3)]

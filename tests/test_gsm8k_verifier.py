@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from services.verifiers.gsm8k import GSM8KVerifier, parse_reference
-from services.verifiers.numeric import format_value
+from rlvr.services.verifiers.gsm8k import GSM8KVerifier, parse_reference
+from rlvr.services.verifiers.numeric import format_value
 
 V = GSM8KVerifier()
 FULL = {"format": 0.5, "correctness": 1.0}

@@ -7,9 +7,9 @@ import time
 import httpx
 import pytest
 
-from services.runtime import Settings
-from services.verifiers.conformance import check_verifier
-from services.verifiers.math_equiv import MathVerifier, parse_gold
+from rlvr.services.runtime import Settings
+from rlvr.services.verifiers.conformance import check_verifier
+from rlvr.services.verifiers.math_equiv import MathVerifier, parse_gold
 
 V = MathVerifier()
 FULL = {"format": 0.5, "correctness": 1.0}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trainer.models import resolve_model
+from rlvr.trainer.models import resolve_model
 
 
 def test_hub_ids_and_directories_pass_through(tmp_path: Path) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from services.runtime import Settings
-from services.verifiers import available_verifiers
-from services.verifiers.conformance import check_verifier
+from rlvr.services.runtime import Settings
+from rlvr.services.verifiers import available_verifiers
+from rlvr.services.verifiers.conformance import check_verifier
 
 
 def test_example_package_is_registered_by_entry_point() -> None:

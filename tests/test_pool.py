@@ -6,7 +6,7 @@ import time
 
 import httpx
 
-from services.runtime import Settings
+from rlvr.services.runtime import Settings
 
 PLUGIN = "tests.plugins.misbehaving:MisbehavingVerifier"
 
@@ -63,7 +63,7 @@ def test_worker_killed_from_outside_mid_batch_is_replaced() -> None:
     import signal
     import threading
 
-    from services.runtime.pool import WorkerPool
+    from rlvr.services.runtime.pool import WorkerPool
 
     async def run() -> list:
         pool = WorkerPool({"misbehaving": PLUGIN}, size=1, item_deadline_s=30)

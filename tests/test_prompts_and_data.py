@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from rlvr.trainer.data import load_problems, split_path, strip_calculator, synthetic_problems
+from rlvr.trainer.prompts import STOP_WORD, FewShotPrompter, chat_prompt, plain_prompt
 from tests.conftest import GSM8K_DIR
-from trainer.data import load_problems, split_path, strip_calculator, synthetic_problems
-from trainer.prompts import STOP_WORD, FewShotPrompter, chat_prompt, plain_prompt
 
 
 def test_synthetic_problems_are_reproducible_and_gsm8k_shaped() -> None:

@@ -8,7 +8,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.verifiers.gsm8k import GSM8KVerifier
+from rlvr.services.verifiers.gsm8k import GSM8KVerifier
 
 V = GSM8KVerifier()
 # Text biased towards the characters the parser cares about.

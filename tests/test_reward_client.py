@@ -9,10 +9,10 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.protocol import ScoreItem
-from services.runtime import Settings, create_app
+from rlvr.services.protocol import ScoreItem
+from rlvr.services.runtime import Settings, create_app
+from rlvr.trainer.reward_client import RewardClient, RewardServiceError, SharedBatch, component_reward_func
 from tests.conftest import TOKEN, free_port, running_server
-from trainer.reward_client import RewardClient, RewardServiceError, SharedBatch, component_reward_func
 
 ITEMS = [
     ScoreItem(id="0", completion="#### 18", reference="18"),

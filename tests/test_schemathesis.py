@@ -9,7 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from services.runtime import Settings, create_app
+from rlvr.services.runtime import Settings, create_app
 from tests.conftest import TOKEN, running_server
 
 APP_SETTINGS = Settings(api_token=TOKEN)

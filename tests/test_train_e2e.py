@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.runtime import Settings
-from trainer.config import TrainConfig
-from trainer.train import train
+from rlvr.services.runtime import Settings
+from rlvr.trainer.config import TrainConfig
+from rlvr.trainer.train import train
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trainer.config import EndpointConfig, TrainConfig
+from rlvr.trainer.config import EndpointConfig, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 

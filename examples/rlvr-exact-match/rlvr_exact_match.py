@@ -6,7 +6,7 @@ RLVR_VERIFIERS=exact_match rlvr serve
 
 from __future__ import annotations
 
-from services.verifiers.base import Verdict, Verifier
+from rlvr.services.verifiers.base import Verdict, Verifier
 
 
 class ExactMatchVerifier(Verifier):

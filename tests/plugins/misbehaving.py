@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from services.verifiers.base import Verdict, Verifier
+from rlvr.services.verifiers.base import Verdict, Verifier
 
 
 class MisbehavingVerifier(Verifier):

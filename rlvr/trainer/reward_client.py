@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from services.protocol import ItemResult, ScoreItem, ScoreRequest, ScoreResponse, Status, VerifiersResponse
+from rlvr.services.protocol import ItemResult, ScoreItem, ScoreRequest, ScoreResponse, Status, VerifiersResponse
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from trainer.config import TrainConfig
-from trainer.data import load_problems
-from trainer.prompts import FewShotPrompter, stop_token_ids
-from trainer.rewards import RewardSetup, build_rewards
+from rlvr.trainer.config import TrainConfig
+from rlvr.trainer.data import load_problems
+from rlvr.trainer.prompts import FewShotPrompter, stop_token_ids
+from rlvr.trainer.rewards import RewardSetup, build_rewards
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def load_policy(cfg: TrainConfig) -> tuple[Any, Any, str]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from trainer.models import resolve_model
+    from rlvr.trainer.models import resolve_model
 
     path = resolve_model(cfg.model)
     tokenizer = AutoTokenizer.from_pretrained(path)

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from services.verifiers.base import Verdict, Verifier
-from services.verifiers.extract import final_answers
-from services.verifiers.numeric import BigNumber, Number, Value, count_numbers, find_numbers, format_value
+from rlvr.services.verifiers.base import Verdict, Verifier
+from rlvr.services.verifiers.extract import final_answers
+from rlvr.services.verifiers.numeric import BigNumber, Number, Value, count_numbers, find_numbers, format_value
 
 FORMAT_REWARD = 0.5
 CORRECTNESS_REWARD = 1.0

@@ -12,7 +12,7 @@ import importlib
 from functools import cache
 from importlib.metadata import entry_points
 
-from services.verifiers.base import Verifier
+from rlvr.services.verifiers.base import Verifier
 
 GROUP = "rlvr.verifiers"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from trainer.config import EndpointConfig
-from trainer.reward_client import RewardClient, RewardFunc, SharedBatch, component_reward_func
+from rlvr.trainer.config import EndpointConfig
+from rlvr.trainer.reward_client import RewardClient, RewardFunc, SharedBatch, component_reward_func
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import Request
 from pydantic import ValidationError
 
-from services.protocol import ScoreRequest
-from services.runtime.errors import ApiError, jsonable_errors
-from services.runtime.settings import Settings
+from rlvr.services.protocol import ScoreRequest
+from rlvr.services.runtime.errors import ApiError, jsonable_errors
+from rlvr.services.runtime.settings import Settings
 
 
 async def read_body(request: Request, limit: int) -> bytes:

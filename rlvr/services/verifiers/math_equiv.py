@@ -18,8 +18,8 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-from services.verifiers.base import Verdict, Verifier
-from services.verifiers.extract import boxed_answers
+from rlvr.services.verifiers.base import Verdict, Verifier
+from rlvr.services.verifiers.extract import boxed_answers
 
 FORMAT_REWARD = 0.5
 CORRECTNESS_REWARD = 1.0

@@ -16,14 +16,14 @@ from contextlib import contextmanager
 
 import orjson
 
-from services.protocol import ScoreRequest, Status, VerifierDescription
-from services.runtime.errors import ApiError
-from services.runtime.metrics import Metrics
-from services.runtime.pool import WorkerPool
-from services.runtime.scoring import Outcome, score_batch
-from services.runtime.settings import Settings
-from services.verifiers.base import Verifier
-from services.verifiers.registry import load_verifier
+from rlvr.services.protocol import ScoreRequest, Status, VerifierDescription
+from rlvr.services.runtime.errors import ApiError
+from rlvr.services.runtime.metrics import Metrics
+from rlvr.services.runtime.pool import WorkerPool
+from rlvr.services.runtime.scoring import Outcome, score_batch
+from rlvr.services.runtime.settings import Settings
+from rlvr.services.verifiers.base import Verifier
+from rlvr.services.verifiers.registry import load_verifier
 
 log = logging.getLogger("rlvr.service")
 

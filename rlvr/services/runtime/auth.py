@@ -6,8 +6,8 @@ import secrets
 
 from fastapi import Request
 
-from services.runtime.errors import ApiError
-from services.runtime.settings import Settings
+from rlvr.services.runtime.errors import ApiError
+from rlvr.services.runtime.settings import Settings
 
 
 def require_token(request: Request, settings: Settings) -> None:

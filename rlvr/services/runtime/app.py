@@ -1,6 +1,6 @@
 """The FastAPI app factory: protocol-v1 routes over a `ScoringService`.
 
-uvicorn --factory services.runtime.app:create_app      # or: rlvr serve
+uvicorn --factory rlvr.services.runtime.app:create_app      # or: rlvr serve
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.protocol import ErrorResponse, ScoreRequest, ScoreResponse, VerifiersResponse
-from services.runtime.auth import require_token
-from services.runtime.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
-from services.runtime.limits import parse_score_request, read_body
-from services.runtime.metrics import Metrics
-from services.runtime.service import ScoringService
-from services.runtime.settings import Settings, get_settings
+from rlvr.services.protocol import ErrorResponse, ScoreRequest, ScoreResponse, VerifiersResponse
+from rlvr.services.runtime.auth import require_token
+from rlvr.services.runtime.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
+from rlvr.services.runtime.limits import parse_score_request, read_body
+from rlvr.services.runtime.metrics import Metrics
+from rlvr.services.runtime.service import ScoringService
+from rlvr.services.runtime.settings import Settings, get_settings
 
 router = APIRouter()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from services.protocol import ItemResult, Status
-from services.verifiers.base import Verifier
+from rlvr.services.protocol import ItemResult, Status
+from rlvr.services.verifiers.base import Verifier
 
 log = logging.getLogger(__name__)
 

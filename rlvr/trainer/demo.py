@@ -22,9 +22,9 @@ from typing import Any
 
 import httpx
 
-from trainer.config import TrainConfig
-from trainer.data import split_path
-from trainer.evaluate import EvalConfig, evaluate, plot_reward_curve, write_report
+from rlvr.trainer.config import TrainConfig
+from rlvr.trainer.data import split_path
+from rlvr.trainer.evaluate import EvalConfig, evaluate, plot_reward_curve, write_report
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def run_demo(
             endpoint.url = url
         before = evaluate(EvalConfig(models=[cfg.model], reward_url=url, out_dir=f"{out_dir}/before", **eval_common))
         log.info("before training:\n%s", before["table"])
-        from trainer.train import train
+        from rlvr.trainer.train import train
 
         train(cfg)
         after = evaluate(EvalConfig(models=[cfg.output_dir], reward_url=url, out_dir=f"{out_dir}/after", **eval_common))

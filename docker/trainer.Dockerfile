@@ -1,5 +1,5 @@
 # The GRPO trainer image. GPU by default (a CUDA PyTorch base); CPU variant:
-#   docker build -f trainer/Dockerfile --build-arg BASE_IMAGE=python:3.11-slim \
+#   docker build -f docker/trainer.Dockerfile --build-arg BASE_IMAGE=python:3.11-slim \
 #     --build-arg TORCH_SPEC=torch==2.13.0 --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu .
 # Wheels in docker/wheels/ are preferred (offline builds); CA certificates in docker/certs/*.crt are
 # trusted by pip (TLS-intercepting proxies). Both are bind-mounted, never copied into the image. The embedded default model
@@ -19,8 +19,6 @@ RUN --mount=type=bind,source=docker,target=/docker \
     sh /docker/pip.sh install --find-links /docker/wheels ${TORCH_INDEX_URL:+--extra-index-url ${TORCH_INDEX_URL}} "${TORCH_SPEC}"
 COPY constraints.txt pyproject.toml README.md ./
 COPY rlvr ./rlvr
-COPY services ./services
-COPY trainer ./trainer
 COPY configs ./configs
 RUN --mount=type=bind,source=docker,target=/docker \
     grep -v '^torch==' constraints.txt > /tmp/constraints.txt \

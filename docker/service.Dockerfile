@@ -1,5 +1,5 @@
 # The verifier service image: no torch, non-root, HEALTHCHECK on /healthz.
-#   docker build -f services/Dockerfile -t rlvr/verifier:0.1.0 .
+#   docker build -f docker/service.Dockerfile -t rlvr/verifier:0.1.0 .
 # BASE_IMAGE needs python3 with venv (official python:*-slim, or a Debian image with python3-venv).
 ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE}
@@ -10,7 +10,6 @@ RUN python3 -m venv /opt/venv
 WORKDIR /app
 COPY constraints.txt pyproject.toml README.md ./
 COPY rlvr ./rlvr
-COPY services ./services
 RUN --mount=type=bind,source=docker,target=/docker \
     sh /docker/pip.sh install -c constraints.txt '.[service]' \
  && rm -rf /tmp/pip-ca.pem \

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from services.protocol import Status
-from services.runtime.scoring import Outcome, score_one
-from services.verifiers.registry import load_verifier
+from rlvr.services.protocol import Status
+from rlvr.services.runtime.scoring import Outcome, score_one
+from rlvr.services.verifiers.registry import load_verifier
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import os
 
 import uvicorn
 
-from services.runtime.logs import configure_logging
-from services.runtime.settings import Settings, get_settings
+from rlvr.services.runtime.logs import configure_logging
+from rlvr.services.runtime.settings import Settings, get_settings
 
 
 def run_server(
@@ -27,7 +27,7 @@ def run_server(
                 os.environ[f"RLVR_{key.upper()}"] = str(value)
         get_settings.cache_clear()
         uvicorn.run(
-            "services.runtime.app:create_app",
+            "rlvr.services.runtime.app:create_app",
             factory=True,
             host=settings.host,
             port=settings.port,
@@ -36,6 +36,6 @@ def run_server(
             access_log=False,
         )
         return
-    from services.runtime.app import create_app
+    from rlvr.services.runtime.app import create_app
 
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False)

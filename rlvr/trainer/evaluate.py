@@ -18,10 +18,10 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from services.protocol import ItemResult, ScoreItem
-from trainer.data import Problem, load_problems, split_path
-from trainer.prompts import FewShotPrompter, stop_token_ids
-from trainer.reward_client import RewardClient
+from rlvr.services.protocol import ItemResult, ScoreItem
+from rlvr.trainer.data import Problem, load_problems, split_path
+from rlvr.trainer.prompts import FewShotPrompter, stop_token_ids
+from rlvr.trainer.reward_client import RewardClient
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def model_label(name: str) -> str:
 def _load(name: str) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from trainer.models import resolve_model
+    from rlvr.trainer.models import resolve_model
 
     path = Path(resolve_model(name))
     if (path / "final").is_dir() and not (path / "config.json").exists():
@@ -126,8 +126,8 @@ def score(completions: list[str], problems: list[Problem], cfg: EvalConfig) -> l
                 await client.aclose()
 
         return asyncio.run(run())
-    from services.runtime.scoring import score_batch
-    from services.verifiers.registry import load_verifier
+    from rlvr.services.runtime.scoring import score_batch
+    from rlvr.services.verifiers.registry import load_verifier
 
     outcomes = score_batch(load_verifier(cfg.verifier), [(i.completion, i.reference) for i in items])
     return [o.to_result(i.id or "") for i, o in zip(items, outcomes, strict=True)]

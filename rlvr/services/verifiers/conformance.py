@@ -1,6 +1,6 @@
 """A conformance check any verifier can run against itself (see docs/writing-a-verifier.md).
 
-    from services.verifiers.conformance import check_verifier
+    from rlvr.services.verifiers.conformance import check_verifier
     def test_my_verifier_conforms():
         check_verifier("my_package.module:MyVerifier", samples=[("\\boxed{2}", "2", 1.5)])
 
@@ -20,8 +20,8 @@ from contextlib import contextmanager
 
 import httpx
 
-from services.verifiers.base import Verifier
-from services.verifiers.registry import verifier_class
+from rlvr.services.verifiers.base import Verifier
+from rlvr.services.verifiers.registry import verifier_class
 
 HOSTILE: tuple[str, ...] = (
     "",
@@ -74,8 +74,8 @@ def _check_result(cls: type[Verifier], result: dict, where: str) -> None:
 
 @contextmanager
 def _serve(spec: str, deadline_s: float) -> Iterator[str]:
-    from services.runtime import Settings, create_app
-    from services.runtime.local_server import running_server
+    from rlvr.services.runtime import Settings, create_app
+    from rlvr.services.runtime.local_server import running_server
 
     with running_server(create_app(Settings(verifiers=[spec], workers=1, item_deadline_s=deadline_s))) as url:
         yield url
