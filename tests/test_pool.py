@@ -72,7 +72,7 @@ def test_worker_killed_from_outside_mid_batch_is_replaced() -> None:
         pid = worker.proc.pid
         threading.Timer(1.0, os.kill, args=(pid, signal.SIGKILL)).start()  # the OOM killer, say
         try:
-            outcomes = await pool.score("misbehaving", [("a", "1"), ("hang", "1"), ("b", "1")])
+            outcomes = await pool.score("misbehaving", [("a", "1"), ("hang", "1"), ("b", "1")], deadline_s=120)
             assert worker.proc.pid != pid
             return outcomes
         finally:
@@ -81,3 +81,32 @@ def test_worker_killed_from_outside_mid_batch_is_replaced() -> None:
     outcomes = asyncio.run(run())
     assert [o.status for o in outcomes] == ["scored", "error", "scored"]
     assert "worker_crashed" in outcomes[1].flags
+
+
+def test_a_failed_replacement_keeps_what_was_already_judged() -> None:
+    import threading
+
+    from rlvr.services.runtime.pool import _Spares, _Worker
+
+    broken_spares = _Spares({"misbehaving": "tests.plugins.no_such_module:Verifier"}, count=1)
+    worker = _Worker({"misbehaving": PLUGIN}, broken_spares)
+    items = [("a", "1"), ("crash", "1"), ("b", "1")]
+    out: list = [None] * 3
+    try:
+        worker.run("misbehaving", items, out, 0, 30, threading.Event(), lambda: None, threading.Event())
+    finally:
+        worker.stop()
+        broken_spares.close()
+    assert [o.status for o in out] == ["scored", "error", "error"]
+    assert out[1].flags == ("worker_crashed",)
+    assert out[2].flags == ("worker_unavailable",) and "failed to start" in out[2].error
+
+
+def test_no_spare_in_time_is_a_labelled_start_error() -> None:
+    import pytest
+
+    from rlvr.services.runtime.pool import WorkerStartError, _Spares
+
+    spares = _Spares({"misbehaving": PLUGIN}, count=0)
+    with pytest.raises(WorkerStartError, match="no spare worker"):
+        spares.take(timeout_s=0.1)

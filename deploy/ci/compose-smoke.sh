@@ -18,17 +18,26 @@ python3 -m pip download --quiet --no-deps torch==2.13.0 -d docker/wheels 2>/dev/
 # This machine's CA bundle (it may sit behind a TLS-intercepting proxy) for pip inside builds.
 cp /etc/ssl/certs/ca-certificates.crt docker/certs/host-ca.crt 2>/dev/null || true
 
-export BASE_IMAGE=rlvr-base:bookworm TRAINER_BASE_IMAGE=rlvr-base:bookworm TORCH_INDEX_URL="" RLVR_API_TOKEN=ci-token
+export BASE_IMAGE=rlvr-base:bookworm TRAINER_BASE_IMAGE=rlvr-base:bookworm TORCH_INDEX_URL=""
+unset RLVR_API_TOKEN  # the README's first steps: no .env, no token
 compose=(docker compose -p rlvr-ci -f docker-compose.yml -f "$here/docker-compose.ci.yml")
 cleanup() { "${compose[@]}" --profile train down -v --remove-orphans >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 cleanup
 
-echo "== build and start the verifier services"
+echo "== build and start the verifier services, no token configured"
 "${compose[@]}" --profile train build
 "${compose[@]}" up -d --wait --wait-timeout 180 reward math
 
-echo "== score known completions through the containers (gsm8k, then math)"
+echo "== the README's curl, without a token"
+reply=$(curl -sf -X POST http://127.0.0.1:18000/score -H 'Content-Type: application/json' \
+  -d '{"items": [{"completion": "9 * 2 = 18\n#### The final answer is 18", "reference": "#### 18"}]}')
+echo "$reply"
+python3 -c 'import json, sys; assert json.loads(sys.argv[1])["results"][0]["reward"] == 1.5' "$reply"
+
+echo "== restart with a token; score known completions through the containers (gsm8k, then math)"
+export RLVR_API_TOKEN=ci-token
+"${compose[@]}" up -d --wait --wait-timeout 180 reward math
 reply=$(curl -sf -X POST http://127.0.0.1:18000/score -H "Authorization: Bearer $RLVR_API_TOKEN" \
   -H 'Content-Type: application/json' \
   -d '{"items": [{"id": "a", "completion": "9 * 2 = 18\n#### The final answer is 18", "reference": "#### 18"}]}')

@@ -62,6 +62,13 @@ class ScoreRequest(BaseModel):
 
     verifier: str | None = Field(default=None, description="Optional when the service hosts exactly one.")
     request_id: str | None = Field(default=None, description="Echoed back; generated when absent.")
+    deadline_s: float | None = Field(
+        default=None,
+        gt=0,
+        le=3600,
+        description="Time budget of the whole request; items not judged by then come back `timeout`. "
+        "The service's own default (and cap) applies otherwise.",
+    )
     items: Annotated[list[ScoreItem], Field(min_length=1)]
 
 

@@ -1,15 +1,43 @@
-"""A verifier that hangs, crashes or raises on command, to test the runtime's worker pool."""
+"""Verifiers used only by tests: they hang, crash, raise or return malformed verdicts on command.
+
+The completion is the command; anything else scores 1. `MisbehavingVerifier` runs in the worker
+pool, `InlineMisbehavingVerifier` inline, so the runtime's guards are tested on both paths.
+"""
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from rlvr.services.verifiers.base import Verdict, Verifier
 
 
+@dataclass
+class _Loose:
+    """A verdict-shaped object with no type checks, as a buggy plugin might return."""
+
+    components: Any
+    answer: Any = None
+    flags: Any = ()
+
+
+_MALFORMED: dict[str, Any] = {
+    "none_flags": _Loose({"ok": 1.0}, "x", None),
+    "nan": _Loose({"ok": float("nan")}),
+    "inf": _Loose({"ok": float("inf")}),
+    "unknown_component": _Loose({"ok": 1.0, "bonus": 5.0}),
+    "missing_component": _Loose({}),
+    "string_component": _Loose({"ok": "1"}),
+    "int_answer": _Loose({"ok": 1.0}, 18),
+    "long_flag": _Loose({"ok": 1.0}, None, ("x" * 1000,)),
+    "not_a_verdict": None,
+}
+
+
 class MisbehavingVerifier(Verifier):
-    """`hang` sleeps forever, `crash` kills its process, `raise` raises; anything else scores 1."""
+    """`hang` sleeps forever, `crash` kills its process, `raise` raises, `slow` takes 0.2 s."""
 
     name = "misbehaving"
     version = "0.0.1"
@@ -19,8 +47,19 @@ class MisbehavingVerifier(Verifier):
     def score(self, completion: str, reference: str) -> Verdict:
         if completion == "hang":
             time.sleep(3600)
+        if completion == "slow":
+            time.sleep(0.2)
         if completion == "crash":
             os._exit(3)
         if completion == "raise":
             raise RuntimeError("boom")
+        if completion in _MALFORMED:
+            return _MALFORMED[completion]  # type: ignore[no-any-return]
         return Verdict(components={"ok": 1.0}, answer=completion)
+
+
+class InlineMisbehavingVerifier(MisbehavingVerifier):
+    """The same misbehaviour (but `hang` and `crash`), inline."""
+
+    name = "inline-misbehaving"
+    isolation = "inline"

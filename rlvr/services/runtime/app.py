@@ -5,9 +5,12 @@ uvicorn --factory rlvr.services.runtime.app:create_app      # or: rlvr serve
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
+import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,11 +24,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rlvr.services.protocol import ErrorResponse, ScoreRequest, ScoreResponse, VerifiersResponse
 from rlvr.services.runtime.auth import require_token
 from rlvr.services.runtime.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
-from rlvr.services.runtime.limits import parse_score_request, read_body
+from rlvr.services.runtime.limits import declared_length, drain, parse_score_request, read_body
 from rlvr.services.runtime.metrics import Metrics
 from rlvr.services.runtime.service import ScoringService
 from rlvr.services.runtime.settings import Settings, get_settings
 
+log = logging.getLogger("rlvr.service")
 router = APIRouter()
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -62,12 +66,43 @@ async def score(
     service: ScoringService = Depends(get_service),
 ) -> Response:
     """One result per item, in item order; `reward` is null when `status` is not `scored`."""
-    require_token(request, settings)
-    with service.admission():
-        body = await read_body(request, settings.max_body_bytes)
-        score_request = parse_score_request(body, settings)
-        payload = await service.score(score_request)
+    try:
+        require_token(request, settings)
+        declared = declared_length(request, settings.max_body_bytes)
+        with service.admission(declared) as budget:
+            body = await read_body(request, settings.max_body_bytes, budget)
+            score_request = parse_score_request(body, settings)
+            del body  # the parsed strings are all that is kept while scoring
+            payload = await unless_disconnected(request, service.score(score_request))
+    except ApiError:
+        await drain(request)  # so that clients that write the whole body first read the answer
+        raise
+    if payload is None:
+        service.metrics.disconnects.inc()
+        return Response(status_code=499)  # nobody is listening; the work was dropped
     return Response(payload, media_type="application/json")
+
+
+async def unless_disconnected(request: Request, work: Coroutine[Any, Any, bytes]) -> bytes | None:
+    """The result of `work`, or None (with `work` cancelled) when the client disconnects first."""
+    task = asyncio.ensure_future(work)
+
+    async def disconnected() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    watch = asyncio.ensure_future(disconnected())
+    try:
+        await asyncio.wait({task, watch}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    log.info("client disconnected; its remaining work was dropped")
+    return None
 
 
 @router.get("/healthz", summary="Liveness")

@@ -1,8 +1,12 @@
-"""Runs an app under a real uvicorn server on 127.0.0.1 in a background thread (tests, conformance kit)."""
+"""Runs the service on 127.0.0.1: an app under uvicorn in a background thread (tests, conformance kit),
+or `rlvr serve` in a process of its own (benchmarks, shutdown and memory tests)."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -36,3 +40,38 @@ def running_server(app: FastAPI, start_timeout_s: float = 120.0) -> Iterator[str
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@contextmanager
+def serve_process(env: dict[str, str], start_timeout_s: float = 120.0) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """Run `rlvr serve` in its own process on a free loopback port (benchmarks, shutdown tests).
+
+    `env` holds `RLVR_` settings on top of this process's environment; yields the process and its URL
+    once `/readyz` answers, and terminates it (SIGTERM, then SIGKILL) when the block exits.
+    """
+    import httpx
+
+    port = free_port()
+    cmd = [sys.executable, "-m", "rlvr.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=os.environ | {"RLVR_LOG_LEVEL": "warning"} | env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + start_timeout_s
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"rlvr serve did not become ready (exit code {proc.poll()})")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        yield proc, url
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -38,6 +38,9 @@ class Metrics:
             registry=r,
         )
         self.flags = Counter("rlvr_flags", "Flags raised by verifier and flag.", ["verifier", "flag"], registry=r)
+        self.disconnects = Counter(
+            "rlvr_client_disconnects", "Scoring requests whose client left before the answer; work dropped.", registry=r
+        )
         self.worker_restarts = Counter(
             "rlvr_worker_restarts", "Pool workers killed and replaced after a deadline.", registry=r
         )

@@ -1,9 +1,14 @@
 """Worker pool for `process`-isolated verifiers: hard per-item deadlines enforced from outside.
 
-Each worker is a spawned process that scores a chunk of items and streams back one outcome
-per item. The parent waits at most `item_deadline_s` for each; past it, the worker is killed
-and replaced, that item is `timeout`, and the rest of the chunk goes to the new worker. This
-works whatever the verifier does (SymPy in a C loop, a regex gone exponential), unlike SIGALRM.
+Each worker is a spawned process that scores the items it is sent, one at a time, and answers
+with one outcome per item. The parent keeps a few items in flight per worker and waits at most
+`item_deadline_s` for each verdict; past it, the worker is killed and a warm spare takes its
+place, that item is `timeout`, and the rest go to the new worker. This works whatever the
+verifier does (SymPy in a C loop, a regex gone exponential), unlike SIGALRM.
+
+A request's own deadline and its client's disconnect stop the parent from sending more items;
+the items already sent are drained (or their worker killed at the item deadline) before the
+worker goes back to the idle queue, so a worker is never handed out while a thread drives it.
 """
 
 from __future__ import annotations
@@ -15,17 +20,21 @@ import math
 import multiprocessing as mp
 import queue
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
 from rlvr.services.protocol import Status
-from rlvr.services.runtime.scoring import Outcome, score_one
+from rlvr.services.runtime.scoring import Outcome, deadline_outcome, score_one
 from rlvr.services.verifiers.registry import load_verifier
 
 log = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_S = 120.0  # importing a verifier's libraries is not part of any item's deadline
+WINDOW = 4  # items in flight per worker: hides the pipe's round trip, bounds what a kill re-sends
 
 
 def _worker_main(conn: Connection, specs: dict[str, str]) -> None:
@@ -40,16 +49,18 @@ def _worker_main(conn: Connection, specs: dict[str, str]) -> None:
             return
         if message is None:
             return
-        name, items = message
-        for index, (completion, reference) in enumerate(items):
-            conn.send((index, score_one(verifiers[name], completion, reference)))
+        name, index, completion, reference = message
+        conn.send((index, score_one(verifiers[name], completion, reference)))
 
 
 class WorkerStartError(RuntimeError):
     """A worker process did not come up."""
 
 
-def _start_process(specs: dict[str, str]) -> tuple[BaseProcess, Connection]:
+Process = tuple[BaseProcess, Connection]
+
+
+def _start_process(specs: dict[str, str]) -> Process:
     """Start a worker and wait until its verifiers are loaded."""
     ctx = mp.get_context("spawn")  # no fork of a threaded server
     parent, child = ctx.Pipe()
@@ -66,53 +77,71 @@ def _start_process(specs: dict[str, str]) -> tuple[BaseProcess, Connection]:
     return proc, parent
 
 
-class _Spare:
-    """One worker process started ahead of need: replacing a killed worker then costs no start-up
+def _kill(proc: BaseProcess, conn: Connection) -> None:
+    proc.kill()
+    proc.join(timeout=5)
+    conn.close()
+
+
+class _Spares:
+    """Worker processes started ahead of need: replacing a killed worker then costs no start-up
     (spawning and importing SymPy takes about a second, which would otherwise land on the batch)."""
 
-    def __init__(self, specs: dict[str, str]) -> None:
+    def __init__(self, specs: dict[str, str], count: int) -> None:
         self._specs = specs
-        self._ready: queue.Queue[tuple[BaseProcess, Connection] | BaseException] = queue.Queue(maxsize=1)
-        self._refill()
+        self._ready: queue.Queue[Process | BaseException] = queue.Queue()
+        self._closed = False
+        self._lock = threading.Lock()
+        for _ in range(count):
+            self._refill()
 
     def _refill(self) -> None:
         def start() -> None:
             try:
-                self._ready.put(_start_process(self._specs))
+                got: Process | BaseException = _start_process(self._specs)
             except BaseException as exc:  # handed to whoever takes the spare
-                self._ready.put(exc)
+                got = exc
+            with self._lock:
+                if self._closed and not isinstance(got, BaseException):
+                    _kill(*got)
+                    return
+                self._ready.put(got)
 
         threading.Thread(target=start, daemon=True, name="rlvr-spare-worker").start()
 
-    def take(self) -> tuple[BaseProcess, Connection]:
-        got = self._ready.get(timeout=STARTUP_TIMEOUT_S)
+    def take(self, timeout_s: float = STARTUP_TIMEOUT_S) -> Process:
+        """A started worker; a new spare starts in its place."""
+        try:
+            got = self._ready.get(timeout=timeout_s)
+        except queue.Empty:
+            raise WorkerStartError(f"no spare worker became ready within {timeout_s:.0f}s") from None
         self._refill()
         if isinstance(got, BaseException):
             raise WorkerStartError(f"spare worker failed to start: {got}")
         return got
 
     def close(self) -> None:
-        with contextlib.suppress(queue.Empty):
-            got = self._ready.get(timeout=STARTUP_TIMEOUT_S)
+        with self._lock:
+            self._closed = True
+        while True:
+            try:
+                got = self._ready.get_nowait()
+            except queue.Empty:
+                return
             if not isinstance(got, BaseException):
-                got[0].kill()
-                got[0].join(timeout=5)
+                _kill(*got)
 
 
 class _Worker:
-    """One child process and the pipe to it; used by one thread at a time."""
+    """One child process and the pipe to it; driven by one thread at a time."""
 
-    def __init__(self, specs: dict[str, str], spare: _Spare) -> None:
-        self._spare = spare
+    def __init__(self, specs: dict[str, str], spares: _Spares) -> None:
+        self._spares = spares
         self.proc, self.conn = _start_process(specs)
 
-    def spawn(self) -> None:
-        self.proc, self.conn = self._spare.take()
-
-    def kill(self) -> None:
-        self.proc.kill()
-        self.proc.join(timeout=5)
-        self.conn.close()
+    def _replace(self) -> None:
+        _kill(self.proc, self.conn)
+        self.proc, self.conn = self._spares.take()
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -124,37 +153,78 @@ class _Worker:
         self.conn.close()
 
     def run(
-        self, name: str, items: list[tuple[str, str]], deadline_s: float, on_restart: Callable[[], None]
-    ) -> list[Outcome]:
-        """Score items in order; blocking, so call it from a thread."""
-        out: list[Outcome | None] = [None] * len(items)
-        start = 0
-        while start < len(items):
-            if not self.proc.is_alive():  # died while idle (OOM killer, say)
-                self.kill()
-                self.spawn()
-            self.conn.send((name, items[start:]))
-            for position in range(start, len(items)):
+        self,
+        name: str,
+        items: list[tuple[str, str]],
+        out: list[Outcome | None],
+        offset: int,
+        item_deadline_s: float,
+        abort: threading.Event,
+        on_restart: Callable[[], None],
+        closing: threading.Event,
+    ) -> None:
+        """Fill out[offset + i] for each item, in order, until done or `abort` is set. Blocking."""
+        inflight: deque[int] = deque()
+        next_send = 0
+        head_started = time.monotonic()
+        try:
+            while True:
+                while not abort.is_set() and next_send < len(items) and len(inflight) < WINDOW:
+                    if not inflight:
+                        if not self.proc.is_alive():  # died while idle (OOM killer, say)
+                            self._replace()
+                        head_started = time.monotonic()
+                    try:
+                        self.conn.send((name, next_send, *items[next_send]))
+                    except OSError:  # it died on an item in flight: reading that item's EOF says so
+                        if inflight:
+                            break
+                        self._replace()
+                        continue
+                    inflight.append(next_send)
+                    next_send += 1
+                if not inflight:
+                    return
+                head = inflight[0]
                 failure = None
-                if not self.conn.poll(deadline_s):
-                    failure = Outcome.failed(Status.TIMEOUT, f"no verdict within {deadline_s:g}s", "deadline_exceeded")
+                if not self._ready(head_started + item_deadline_s):
+                    failure = Outcome.failed(Status.TIMEOUT, "no verdict within the item deadline", "deadline_exceeded")
                 else:
                     try:
                         index, outcome = self.conn.recv()
-                        out[start + index] = outcome
-                        continue
-                    except EOFError:
+                    except (EOFError, OSError):  # the pipe closed: the process died on this item
                         failure = Outcome.failed(Status.ERROR, "the worker process died on this item", "worker_crashed")
-                out[position] = failure
-                log.warning("worker %s on item %d: %s; replacing it", self.proc.pid, position, failure.error)
-                self.kill()
+                    else:
+                        if index != head:  # verdicts come back in the order sent, or the pipe is broken
+                            raise RuntimeError(f"worker answered item {index} while item {head} was due")
+                        out[offset + index] = outcome
+                        inflight.popleft()
+                        head_started = time.monotonic()
+                        continue
+                out[offset + head] = failure
+                if closing.is_set():  # the pool killed this worker on shutdown: nothing to replace
+                    return
+                log.warning("worker %s on item %d: %s; replacing it", self.proc.pid, offset + head, failure.error)
                 on_restart()
-                self.spawn()
-                start = position + 1
-                break
-            else:
-                start = len(items)
-        return [o if o is not None else Outcome.failed(Status.ERROR, "lost") for o in out]
+                self._replace()
+                next_send = head + 1  # what the killed worker held is sent again
+                inflight.clear()
+        except Exception as exc:  # WorkerStartError, a broken pipe: never the whole request
+            log.error("worker pool failed: %s", exc)
+            self.proc.kill()  # whatever state it is in, the next run starts from a fresh process
+            for i in range(len(items)):  # keep what was judged; only the rest is unavailable
+                if out[offset + i] is None:
+                    out[offset + i] = Outcome.failed(
+                        Status.ERROR, f"worker pool unavailable: {exc}", "worker_unavailable"
+                    )
+
+    def _ready(self, until: float) -> bool:
+        """Whether the pipe has something to read (a verdict, or EOF from a dead worker) by `until`."""
+        remaining = until - time.monotonic()
+        try:
+            return remaining > 0 and self.conn.poll(remaining)
+        except (EOFError, OSError):
+            return True  # recv will say what happened
 
 
 class WorkerPool:
@@ -166,42 +236,73 @@ class WorkerPool:
         size: int,
         item_deadline_s: float,
         on_restart: Callable[[], None] = lambda: None,
+        spares: int | None = None,
     ) -> None:
         self._specs = specs
         self._size = size
+        self._spare_count = size if spares is None else spares
         self._deadline = item_deadline_s
         self._on_restart = on_restart
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._workers: list[_Worker] = []
-        self._spare: _Spare | None = None
+        self._spares: _Spares | None = None
+        # One thread per worker at most: a thread holds its worker until the items sent are drained.
+        self._threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="rlvr-pool")
+        self._busy: set[asyncio.Future[None]] = set()
+        self._closing = threading.Event()
 
     async def start(self) -> None:
-        self._spare = spare = _Spare(self._specs)
+        # At least one spare even when none is asked for: replacing a killed worker must not block.
+        self._spares = spares = _Spares(self._specs, max(1, self._spare_count))
         self._workers = await asyncio.gather(
-            *(asyncio.to_thread(_Worker, self._specs, spare) for _ in range(self._size))
+            *(asyncio.to_thread(_Worker, self._specs, spares) for _ in range(self._size))
         )
         for worker in self._workers:
             self._idle.put_nowait(worker)
 
-    async def _run_chunk(self, name: str, chunk: list[tuple[str, str]]) -> list[Outcome]:
+    async def _run_chunk(
+        self, name: str, items: list[tuple[str, str]], out: list[Outcome | None], offset: int, abort: threading.Event
+    ) -> None:
         worker = await self._idle.get()
-        try:
-            return await asyncio.to_thread(worker.run, name, chunk, self._deadline, self._on_restart)
-        except (WorkerStartError, OSError) as exc:
-            log.error("worker pool failed: %s", exc)
-            return [Outcome.failed(Status.ERROR, f"worker pool unavailable: {exc}", "worker_unavailable")] * len(chunk)
-        finally:
-            self._idle.put_nowait(worker)
+        loop = asyncio.get_running_loop()
 
-    async def score(self, name: str, items: list[tuple[str, str]]) -> list[Outcome]:
-        """Score items with the named verifier across the pool; one outcome per item, in order."""
+        def job() -> None:
+            try:
+                worker.run(name, items, out, offset, self._deadline, abort, self._on_restart, self._closing)
+            finally:
+                with contextlib.suppress(RuntimeError):  # the loop is gone: the service is stopping
+                    loop.call_soon_threadsafe(self._idle.put_nowait, worker)
+
+        future = loop.run_in_executor(self._threads, job)
+        self._busy.add(future)
+        future.add_done_callback(self._busy.discard)
+        await asyncio.shield(future)  # cancelling the request must not cancel the thread's bookkeeping
+
+    async def score(
+        self, name: str, items: list[tuple[str, str]], deadline_s: float, abort: threading.Event | None = None
+    ) -> list[Outcome]:
+        """Score items across the pool; one outcome per item, in order, by `deadline_s` at the latest."""
+        abort = abort or threading.Event()
+        out: list[Outcome | None] = [None] * len(items)
         size = math.ceil(len(items) / self._size)
-        chunks = [items[i : i + size] for i in range(0, len(items), size)]
-        results = await asyncio.gather(*(self._run_chunk(name, chunk) for chunk in chunks))
-        return [outcome for chunk in results for outcome in chunk]
+        chunks = [self._run_chunk(name, items[i : i + size], out, i, abort) for i in range(0, len(items), size)]
+        try:
+            await asyncio.wait_for(asyncio.gather(*chunks), timeout=deadline_s)
+        except TimeoutError:
+            pass
+        finally:
+            abort.set()  # deadline, disconnect or done: nothing more is sent for this request
+        late = deadline_outcome(deadline_s)
+        return [o if o is not None else late for o in list(out)]
 
     async def close(self) -> None:
+        """Stop every worker. Requests were answered before this (uvicorn's graceful shutdown); a
+        thread still draining an abandoned request gets a second, then its worker is killed."""
+        if self._busy:
+            await asyncio.wait(set(self._busy), timeout=1.0)
+        self._closing.set()
         await asyncio.gather(*(asyncio.to_thread(w.stop) for w in self._workers))
         self._workers = []
-        if self._spare is not None:
-            await asyncio.to_thread(self._spare.close)
+        self._threads.shutdown(wait=False)
+        if self._spares is not None:
+            await asyncio.to_thread(self._spares.close)

@@ -1,14 +1,26 @@
-"""Runs a verifier over items and turns every outcome, exceptions included, into a labelled result."""
+"""Runs a verifier over items and turns every outcome, exceptions and malformed verdicts included,
+into a labelled result: nothing a verifier returns or raises becomes a 500 or a `scored` null.
+
+Inline verifiers are scored here, off the event loop, item by item against the request's budget.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
+import threading
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from rlvr.services.protocol import ItemResult, Status
 from rlvr.services.verifiers.base import Verifier
 
 log = logging.getLogger(__name__)
+
+MAX_FLAGS = 32
+MAX_FLAG_CHARS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,36 +33,105 @@ class Outcome:
     flags: tuple[str, ...] = ()
     error: str | None = None
 
-    def to_result(self, item_id: str) -> ItemResult:
-        """The wire-protocol result for this outcome."""
+    def to_dict(self, item_id: str) -> dict[str, Any]:
+        """The wire-protocol result for this outcome, as plain data (the one place it is built)."""
         scored = self.status == Status.SCORED
-        return ItemResult(
-            id=item_id,
-            status=self.status,
-            reward=sum(self.components.values()) if scored else None,
-            components=self.components,
-            answer=self.answer,
-            flags=list(self.flags),
-            error=self.error,
-        )
+        return {
+            "id": item_id,
+            "status": self.status.value,
+            "reward": sum(self.components.values()) if scored else None,
+            "components": self.components,
+            "answer": self.answer,
+            "flags": list(self.flags),
+            "error": self.error,
+        }
+
+    def to_result(self, item_id: str) -> ItemResult:
+        """The same result as a validated protocol model."""
+        return ItemResult.model_validate(self.to_dict(item_id))
 
     @classmethod
     def failed(cls, status: Status, error: str, flag: str | None = None) -> Outcome:
         return cls(status=status, error=error, flags=(flag,) if flag else ())
 
 
+def _invalid(verifier: Verifier, problem: str) -> Outcome:
+    log.error("verifier %s returned an invalid verdict: %s", verifier.name, problem)
+    return Outcome.failed(
+        Status.ERROR, f"verifier {verifier.name!r} returned an invalid verdict: {problem}"[:500], "invalid_verdict"
+    )
+
+
+def check_verdict(verifier: Verifier, verdict: object) -> Outcome:
+    """A `scored` outcome from a well-formed verdict, else an `error` naming the verifier and the field.
+
+    Components must be exactly the declared names with finite numbers, flags short strings,
+    the answer a string or None.
+    """
+    components = getattr(verdict, "components", None)
+    if not isinstance(components, Mapping):
+        return _invalid(verifier, f"components: expected a mapping, got {type(components).__name__}")
+    declared = set(verifier.components)
+    if set(components) != declared:
+        return _invalid(
+            verifier, f"components: expected exactly {sorted(declared)}, got {sorted(map(str, components))}"
+        )
+    values: dict[str, float] = {}
+    for name, value in components.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return _invalid(verifier, f"components[{name!r}]: expected a number, got {type(value).__name__}")
+        if not math.isfinite(value):
+            return _invalid(verifier, f"components[{name!r}]: {value!r} is not finite")
+        values[name] = float(value)
+    flags = getattr(verdict, "flags", None)
+    if not isinstance(flags, tuple | list) or len(flags) > MAX_FLAGS:
+        return _invalid(verifier, f"flags: expected a tuple of at most {MAX_FLAGS} strings, got {type(flags).__name__}")
+    for flag in flags:
+        if not isinstance(flag, str) or not 0 < len(flag) <= MAX_FLAG_CHARS:
+            return _invalid(verifier, f"flags: {flag!r:.80} is not a string of 1 to {MAX_FLAG_CHARS} characters")
+    answer = getattr(verdict, "answer", None)
+    if answer is not None and not isinstance(answer, str):
+        return _invalid(verifier, f"answer: expected a string or None, got {type(answer).__name__}")
+    return Outcome(Status.SCORED, values, answer, tuple(flags))
+
+
 def score_one(verifier: Verifier, completion: str, reference: str) -> Outcome:
     """Score one item; never raises."""
     try:
-        verdict = verifier.score(completion, reference)
+        return check_verdict(verifier, verifier.score(completion, reference))
     except ValueError as exc:  # the verifier's word for a bad reference
-        return Outcome.failed(Status.ERROR, f"bad reference: {exc}", "bad_reference")
+        return Outcome.failed(Status.ERROR, f"bad reference: {exc}"[:500], "bad_reference")
     except Exception as exc:  # a verifier bug must cost one item, not the batch
         log.exception("verifier %s raised", verifier.name)
         return Outcome.failed(Status.ERROR, f"verifier raised {type(exc).__name__}: {exc}"[:500], "verifier_error")
-    return Outcome(Status.SCORED, dict(verdict.components), verdict.answer, tuple(verdict.flags))
 
 
 def score_batch(verifier: Verifier, items: list[tuple[str, str]]) -> list[Outcome]:
-    """Score items in order, inline."""
+    """Score items in order, inline, with no budget (offline use: the CLI, evaluation)."""
     return [score_one(verifier, completion, reference) for completion, reference in items]
+
+
+def score_into(
+    verifier: Verifier,
+    items: list[tuple[str, str]],
+    out: list[Outcome | None],
+    stop_at: float,
+    abort: threading.Event,
+) -> None:
+    """Fill `out` in item order until done, `stop_at` (monotonic) passes or `abort` is set.
+
+    Runs in the service's one inline thread; the budget is checked between items, so work
+    abandoned by a finished request stops after the item in hand (every scan is linear, so that
+    item is bounded by the body limit).
+    """
+    for index, (completion, reference) in enumerate(items):
+        if abort.is_set() or time.monotonic() >= stop_at:
+            return
+        out[index] = score_one(verifier, completion, reference)
+
+
+def deadline_outcome(deadline_s: float) -> Outcome:
+    """The outcome of an item the request's time budget ran out on."""
+    return Outcome.failed(
+        Status.TIMEOUT, f"not judged within the request's deadline of {deadline_s:g}s", "deadline_exceeded"
+    )

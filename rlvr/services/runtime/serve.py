@@ -34,8 +34,18 @@ def run_server(
             workers=settings.http_workers,
             log_config=None,
             access_log=False,
+            timeout_graceful_shutdown=settings.shutdown_grace_s,
         )
         return
     from rlvr.services.runtime.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False)
+    # On SIGTERM uvicorn stops accepting, answers what is in flight (up to the grace period), then the
+    # lifespan stops the worker pool.
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
+    )

@@ -1,5 +1,9 @@
 """The scoring service behind the routes: picks the verifier, runs it inline or in the pool, counts it.
 
+Scoring never runs on the event loop: inline verifiers run in one dedicated thread that checks the
+request's budget between items, pooled ones in worker processes with hard deadlines. Every
+request has a time budget; items not judged within it come back `timeout`.
+
 The response is built as plain dicts and encoded once with orjson: on the hot path that is
 several times cheaper than constructing and validating a pydantic model per item.
 """
@@ -7,28 +11,28 @@ several times cheaper than constructing and validating a pydantic model per item
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import orjson
 
-from rlvr.services.protocol import ScoreRequest, Status, VerifierDescription
+from rlvr.services.protocol import ScoreRequest, VerifierDescription
 from rlvr.services.runtime.errors import ApiError
 from rlvr.services.runtime.metrics import Metrics
 from rlvr.services.runtime.pool import WorkerPool
-from rlvr.services.runtime.scoring import Outcome, score_batch
+from rlvr.services.runtime.scoring import Outcome, deadline_outcome, score_into
 from rlvr.services.runtime.settings import Settings
 from rlvr.services.verifiers.base import Verifier
 from rlvr.services.verifiers.registry import load_verifier
 
 log = logging.getLogger("rlvr.service")
-
-# Inline batches larger than this are scored in a thread so /healthz stays responsive meanwhile.
-_INLINE_IN_LOOP_MAX = 512
 
 
 class ScoringService:
@@ -45,12 +49,15 @@ class ScoringService:
             specs[verifier.name] = spec
         pooled = {name: specs[name] for name, v in self.verifiers.items() if v.isolation == "process"}
         self.pool = (
-            WorkerPool(pooled, settings.workers, settings.item_deadline_s, metrics.worker_restarts.inc)
+            WorkerPool(pooled, settings.workers, settings.item_deadline_s, metrics.worker_restarts.inc, settings.spares)
             if pooled
             else None
         )
         self.ready = self.pool is None
         self._inflight = 0
+        self._inflight_bytes = 0
+        # One thread for every inline verifier: abandoned work can burn at most one core.
+        self._inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rlvr-inline")
 
     async def start(self) -> None:
         for verifier in self.verifiers.values():
@@ -64,6 +71,7 @@ class ScoringService:
         self.ready = False
         if self.pool is not None:
             await self.pool.close()
+        self._inline.shutdown(wait=False, cancel_futures=True)
 
     def describe(self) -> list[VerifierDescription]:
         return [
@@ -78,21 +86,31 @@ class ScoringService:
         ]
 
     @contextmanager
-    def admission(self) -> Iterator[None]:
-        """Admit one scoring request, or refuse it with 429 when the service is full."""
+    def admission(self, declared_bytes: int) -> Iterator[BodyBudget]:
+        """Admit one scoring request, or refuse it with 429 when the service is full.
+
+        `declared_bytes` (the Content-Length, 0 when unknown) is reserved from the in-flight byte
+        budget at once; a body that grows past what it declared takes more as it arrives.
+        """
         if self._inflight >= self.settings.max_concurrent_requests:
-            raise ApiError(
-                429,
-                f"overloaded: {self._inflight} scoring requests in flight; retry later",
-                headers={"Retry-After": str(self.settings.retry_after_s)},
-            )
+            raise self.overloaded(f"{self._inflight} scoring requests in flight")
+        budget = BodyBudget(self)
+        budget.take(declared_bytes)
         self._inflight += 1
         self.metrics.inflight.inc()
         try:
-            yield
+            yield budget
         finally:
             self._inflight -= 1
             self.metrics.inflight.dec()
+            budget.release()
+
+    def overloaded(self, why: str) -> ApiError:
+        return ApiError(
+            429,
+            f"overloaded: {why}; retry later",
+            headers={"Retry-After": str(self.settings.retry_after_s)},
+        )
 
     def select(self, name: str | None) -> Verifier:
         """The verifier a request names, or the only one hosted."""
@@ -104,29 +122,40 @@ class ScoringService:
             raise ApiError(422, f"unknown verifier {name!r}; this service hosts {sorted(self.verifiers)}")
         return self.verifiers[name]
 
-    async def _outcomes(self, verifier: Verifier, items: list[tuple[str, str]]) -> list[Outcome]:
-        if verifier.isolation == "process" and self.pool is not None:
-            return await self.pool.score(verifier.name, items)
-        if len(items) <= _INLINE_IN_LOOP_MAX:
-            return score_batch(verifier, items)
-        return await asyncio.to_thread(score_batch, verifier, items)
+    def deadline_s(self, request: ScoreRequest) -> float:
+        """The request's time budget: its own `deadline_s`, capped, or the service default."""
+        if request.deadline_s is None:
+            return self.settings.request_deadline_s
+        return min(request.deadline_s, self.settings.max_request_deadline_s)
+
+    async def _outcomes(self, verifier: Verifier, items: list[tuple[str, str]], deadline_s: float) -> list[Outcome]:
+        abort = threading.Event()
+        try:
+            if verifier.isolation == "process" and self.pool is not None:
+                return await self.pool.score(verifier.name, items, deadline_s, abort)
+            out: list[Outcome | None] = [None] * len(items)
+            stop_at = time.monotonic() + deadline_s
+            work = asyncio.get_running_loop().run_in_executor(
+                self._inline, score_into, verifier, items, out, stop_at, abort
+            )
+            # shield: on a deadline or a disconnect the thread finishes its item and sees `abort`.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(work), timeout=deadline_s)
+            late = deadline_outcome(deadline_s)
+            return [o if o is not None else late for o in list(out)]
+        finally:
+            abort.set()
 
     async def score(self, request: ScoreRequest) -> bytes:
         """Score a validated request; returns the encoded protocol-v1 response."""
         started = time.perf_counter()
         verifier = self.select(request.verifier)
         request_id = request.request_id or uuid.uuid4().hex
-        outcomes = await self._outcomes(verifier, [(item.completion, item.reference) for item in request.items])
+        deadline_s = self.deadline_s(request)
+        items = [(item.completion, item.reference) for item in request.items]
+        outcomes = await self._outcomes(verifier, items, deadline_s)
         results = [
-            {
-                "id": item.id if item.id is not None else str(index),
-                "status": outcome.status.value,
-                "reward": sum(outcome.components.values()) if outcome.status == Status.SCORED else None,
-                "components": outcome.components,
-                "answer": outcome.answer,
-                "flags": list(outcome.flags),
-                "error": outcome.error,
-            }
+            outcome.to_dict(item.id if item.id is not None else str(index))
             for index, (item, outcome) in enumerate(zip(request.items, outcomes, strict=True))
         ]
         self.metrics.observe_results(verifier.name, results)
@@ -145,6 +174,31 @@ class ScoringService:
             },
         )
         return encode(payload)
+
+
+class BodyBudget:
+    """The share of `max_inflight_bytes` one request holds while its body is read and scored."""
+
+    def __init__(self, service: ScoringService) -> None:
+        self._service = service
+        self.held = 0
+
+    def take(self, size: int) -> None:
+        """Hold `size` more bytes, or raise 429 when the service's budget cannot cover them."""
+        service = self._service
+        if size <= 0:
+            return
+        if service._inflight_bytes + size > service.settings.max_inflight_bytes:
+            raise service.overloaded(
+                f"{service._inflight_bytes} body bytes in flight; {size} more exceed the budget "
+                f"of {service.settings.max_inflight_bytes}"
+            )
+        service._inflight_bytes += size
+        self.held += size
+
+    def release(self) -> None:
+        self._service._inflight_bytes -= self.held
+        self.held = 0
 
 
 def encode(payload: object) -> bytes:

@@ -1,6 +1,13 @@
 """Service configuration, declared once: every field reads from an `RLVR_`-prefixed variable.
 
 RLVR_API_TOKEN=secret RLVR_VERIFIERS=gsm8k,math rlvr serve
+
+Memory is bounded by design: the bodies of admitted requests total at most `max_inflight_bytes`,
+and each admitted byte costs about three at its peak (the body, the strings parsed out of it,
+the verifier's slices and the response), so the defaults need about 3 x 64 MiB = 192 MiB plus
+the process itself (about 80 MiB, 100 MiB per pool worker): inside the 512 Mi that the compose
+file and k8s give the gsm8k service, and the 1 Gi of the math service with its workers and spares.
+`tests/test_hardening.py` measures the peak under that load.
 """
 
 from __future__ import annotations
@@ -8,7 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -26,6 +33,11 @@ class Settings(BaseSettings):
         default=["gsm8k"], description="Verifiers to host: registered names or `module:Class` paths."
     )
     max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0, description="Larger bodies get 413.")
+    max_inflight_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description="Bodies of the requests being read or scored total at most this; more waits as 429.",
+    )
     max_items: int = Field(default=4096, gt=0, description="Requests with more items get 413.")
     max_concurrent_requests: int = Field(
         default=64, gt=0, description="Scoring requests in flight before new ones get 429."
@@ -34,9 +46,48 @@ class Settings(BaseSettings):
     item_deadline_s: float = Field(
         default=5.0, gt=0, description="Per-item deadline in the worker pool; a stuck worker is killed."
     )
+    request_deadline_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Time budget of a request without its own `deadline_s`; items not judged by then are `timeout`.",
+    )
+    max_request_deadline_s: float = Field(
+        default=300.0, gt=0, description="A request's own `deadline_s` is capped at this."
+    )
     workers: int = Field(default=2, ge=1, description="Worker processes for `process`-isolated verifiers.")
+    spare_workers: int | None = Field(
+        default=None,
+        ge=0,
+        description="Warm worker processes kept to replace killed ones at once (default: as many as `workers`).",
+    )
+    shutdown_grace_s: int = Field(
+        default=20,
+        gt=0,
+        description="On SIGTERM, in-flight requests get this long to finish (k8s gives 30 s before SIGKILL).",
+    )
     http_workers: int = Field(default=1, ge=1, description="uvicorn processes started by `rlvr serve`.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("api_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        # `RLVR_API_TOKEN=` (compose's `${RLVR_API_TOKEN:-}`) means no token, as the trainer reads it.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _budget_fits_a_body(self) -> Settings:
+        if self.max_inflight_bytes < self.max_body_bytes:
+            raise ValueError(
+                f"RLVR_MAX_INFLIGHT_BYTES ({self.max_inflight_bytes}) must be at least RLVR_MAX_BODY_BYTES "
+                f"({self.max_body_bytes}), or a body of the maximum size could never be admitted"
+            )
+        return self
+
+    @property
+    def spares(self) -> int:
+        return self.workers if self.spare_workers is None else self.spare_workers
 
     @field_validator("verifiers", mode="before")
     @classmethod
