@@ -38,6 +38,7 @@ bench: setup
 	$(PY) benchmarks/bench_service.py
 	$(PY) benchmarks/bench_math.py
 	$(PY) benchmarks/bench_trainer.py
+	$(PY) benchmarks/bench_hardening.py
 
 # DATA=../shared/data/gsm8k/train.jsonl switches the demo to GSM8K.
 DATA ?=

@@ -26,6 +26,9 @@ CASES = [
     ("\\boxed{\\boxed{18}}", "18", FULL, ()),  # nested boxes read once
     ("\\boxed{18} so #### 18", "18", FULL, ()),  # two forms, one value
     ("#### 18\n#### 18.0", "18", FULL, ()),  # repeated, same value
+    ("#### 18\n" * 256, "18", FULL, ()),  # 256 markers: still read
+    ("#### 18\n" * 257, "18", NOTHING, ("too_many_answers",)),  # runaway repetition earns nothing
+    ("<answer>18</answer>" * 300, "18", NOTHING, ("too_many_answers",)),  # any form counts
     # --- strict: nothing else counts
     ("The answer is 18", "18", NOTHING, ("no_answer",)),  # last-number mode is off
     ("### 18", "18", NOTHING, ("no_answer",)),  # three hashes are a heading, not a marker

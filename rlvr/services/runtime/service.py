@@ -47,13 +47,12 @@ class ScoringService:
             verifier = load_verifier(spec)
             self.verifiers[verifier.name] = verifier
             specs[verifier.name] = spec
-        pooled = {name: specs[name] for name, v in self.verifiers.items() if v.isolation == "process"}
-        self.pool = (
-            WorkerPool(pooled, settings.workers, settings.item_deadline_s, metrics.worker_restarts.inc, settings.spares)
-            if pooled
-            else None
+        # Every verifier is loaded in the pool: `process` ones score there, inline ones send it their
+        # hostile-sized items, so that no long scan (one C call holds the GIL) stalls the event loop.
+        self.pool = WorkerPool(
+            specs, settings.workers, settings.item_deadline_s, metrics.worker_restarts.inc, settings.spares
         )
-        self.ready = self.pool is None
+        self.ready = False
         self._inflight = 0
         self._inflight_bytes = 0
         # One thread for every inline verifier: abandoned work can burn at most one core.
@@ -63,14 +62,12 @@ class ScoringService:
         for verifier in self.verifiers.values():
             if verifier.isolation == "inline":
                 verifier.warm_up()
-        if self.pool is not None:
-            await self.pool.start()
+        await self.pool.start()
         self.ready = True
 
     async def close(self) -> None:
         self.ready = False
-        if self.pool is not None:
-            await self.pool.close()
+        await self.pool.close()
         self._inline.shutdown(wait=False, cancel_futures=True)
 
     def describe(self) -> list[VerifierDescription]:
@@ -129,22 +126,43 @@ class ScoringService:
         return min(request.deadline_s, self.settings.max_request_deadline_s)
 
     async def _outcomes(self, verifier: Verifier, items: list[tuple[str, str]], deadline_s: float) -> list[Outcome]:
+        if verifier.isolation == "process":
+            return await self.pool.score(verifier.name, items, deadline_s)
+        limit = self.settings.inline_item_max_chars
+        large = [i for i, (completion, reference) in enumerate(items) if len(completion) + len(reference) > limit]
+        if not large:
+            return await self._inline_outcomes(verifier, items, deadline_s)
+        small = sorted(set(range(len(items))) - set(large))
+        inline, pooled = await asyncio.gather(
+            self._inline_outcomes(verifier, [items[i] for i in small], deadline_s),
+            self.pool.score(verifier.name, [items[i] for i in large], deadline_s),
+        )
+        out: list[Outcome] = [*inline, *pooled]
+        order = small + large
+        merged: list[Outcome | None] = [None] * len(items)
+        for position, outcome in zip(order, out, strict=True):
+            merged[position] = outcome
+        return [o for o in merged if o is not None]
+
+    async def _inline_outcomes(
+        self, verifier: Verifier, items: list[tuple[str, str]], deadline_s: float
+    ) -> list[Outcome]:
+        if not items:
+            return []
         abort = threading.Event()
+        out: list[Outcome | None] = [None] * len(items)
+        stop_at = time.monotonic() + deadline_s
+        work = asyncio.get_running_loop().run_in_executor(
+            self._inline, score_into, verifier, items, out, stop_at, abort
+        )
         try:
-            if verifier.isolation == "process" and self.pool is not None:
-                return await self.pool.score(verifier.name, items, deadline_s, abort)
-            out: list[Outcome | None] = [None] * len(items)
-            stop_at = time.monotonic() + deadline_s
-            work = asyncio.get_running_loop().run_in_executor(
-                self._inline, score_into, verifier, items, out, stop_at, abort
-            )
             # shield: on a deadline or a disconnect the thread finishes its item and sees `abort`.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(work), timeout=deadline_s)
-            late = deadline_outcome(deadline_s)
-            return [o if o is not None else late for o in list(out)]
         finally:
             abort.set()
+        late = deadline_outcome(deadline_s)
+        return [o if o is not None else late for o in list(out)]
 
     async def score(self, request: ScoreRequest) -> bytes:
         """Score a validated request; returns the encoded protocol-v1 response."""

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         default=300.0, gt=0, description="A request's own `deadline_s` is capped at this."
     )
     workers: int = Field(default=2, ge=1, description="Worker processes for `process`-isolated verifiers.")
+    inline_item_max_chars: int = Field(
+        default=256 * 1024,
+        gt=0,
+        description="Items of an inline verifier longer than this (completion + reference) are scored in "
+        "the worker pool, so that no long scan holds the event loop.",
+    )
     spare_workers: int | None = Field(
         default=None,
         ge=0,

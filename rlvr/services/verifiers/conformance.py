@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import httpx
@@ -35,6 +35,48 @@ HOSTILE: tuple[str, ...] = (
     "10**10**10",
     "\ud7ff\uffff" * 1000,
 )
+
+
+# Hostile shapes at any size. The scans of a verifier must take time linear in the size
+# (tests/test_linear_scans.py; benchmarks/bench_hardening.py reports seconds per MiB for each).
+def _repeat(unit: str) -> Callable[[int], str]:
+    return lambda size: unit * (size // len(unit))
+
+
+def _nest(opening: str, closing: str) -> Callable[[int], str]:
+    return lambda size: opening * (size // 2 // len(opening)) + "1" + closing * (size // 2 // len(closing))
+
+
+HOSTILE_SHAPES: dict[str, Callable[[int], str]] = {
+    "#### runs": _repeat("#### "),
+    "####\\n runs": _repeat("####\n"),
+    "#### then numbers": lambda size: "#### " + "1 " * (size // 2),
+    "\\boxed{ runs": _repeat("\\boxed{"),
+    "\\boxed{1} runs": _repeat("\\boxed{1}"),
+    "nested \\boxed": _nest("\\boxed{", "}"),
+    "{ runs": _repeat("{"),
+    "} runs": _repeat("}"),
+    "\\frac{ runs": _repeat("\\frac{"),
+    "<answer> runs": _repeat("<answer>"),
+    "</answer> runs": _repeat("</answer>"),
+    "nested <answer>": _nest("<answer>", "</answer>"),
+    "<answer>1</answer> runs": _repeat("<answer>1</answer>"),
+    "digits": _repeat("1"),
+    "1/1/1": _repeat("1/"),
+    "1,1,1": _repeat("1,"),
+    "1.1.1": _repeat("1."),
+    "- runs": _repeat("-"),
+    "$ runs": _repeat("$"),
+    "NUL bytes": _repeat("\x00"),
+    "whitespace": _repeat(" \n"),
+}
+
+
+def hostile(shape: str, size: int) -> str:
+    """The named shape of HOSTILE_SHAPES at about `size` characters."""
+    return HOSTILE_SHAPES[shape](size)
+
+
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+([-+].+)?$")
 
 

@@ -10,13 +10,17 @@ once (inside their outermost box), and unclosed tags cost one look-up, however m
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import dataclass
+from itertools import islice
 
 _HASH_MARKER = re.compile(r"#{4,}")
 _BOX_OPEN = re.compile(r"\\(?:boxed|fbox)\s*\{")
-_BRACE = re.compile(r"\\[{}]|[{}]")  # escaped braces (`\{`) are not grouping
+# A box opening, an escaped brace (`\{`, not grouping) or a brace.
+_BOX_OR_BRACE = re.compile(r"\\(?:boxed|fbox)\s*\{|\\[{}]|[{}]")
 _ANSWER_OPEN = re.compile(r"<answer>", re.IGNORECASE)
 _ANSWER_CLOSE = re.compile(r"</answer>", re.IGNORECASE)
+_BLANK = re.compile(r"[ \t\r\n]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,71 +35,98 @@ class FinalAnswer:
 def _hash_answers(text: str) -> list[FinalAnswer]:
     if "####" not in text:
         return []
-    markers = [m.span() for m in _HASH_MARKER.finditer(text)]
     answers = []
-    for i, (start, end) in enumerate(markers):
-        line_end = text.find("\n", end)
-        line_end = len(text) if line_end < 0 else line_end
-        stop = min(line_end, markers[i + 1][0]) if i + 1 < len(markers) else line_end
+    markers = _HASH_MARKER.finditer(text)
+    marker = next(markers, None)
+    line_end = -1
+    while marker is not None:
+        start, end = marker.span()
+        marker = next(markers, None)
+        next_start = len(text) if marker is None else marker.start()
+        if end > line_end:  # else this marker shares the previous one's line: searching again is O(n) each
+            line_end = text.find("\n", end)
+            line_end = len(text) if line_end < 0 else line_end
+        stop = min(line_end, next_start)
         slot = text[end:stop]
-        if not slot.strip() and stop == line_end and line_end < len(text):
+        if (not slot or slot.isspace()) and stop == line_end and line_end < len(text):
             # `####` alone on its line: the answer is on the next non-blank line.
-            nxt = line_end + 1
-            while nxt < len(text) and text[nxt] in " \t\r\n":
-                nxt += 1
+            nxt = _BLANK.match(text, line_end + 1).end()  # type: ignore[union-attr]  # `*` always matches
             nxt_end = text.find("\n", nxt)
-            nxt_end = len(text) if nxt_end < 0 else nxt_end
-            if i + 1 < len(markers):
-                nxt_end = min(nxt_end, markers[i + 1][0])
+            nxt_end = min(len(text) if nxt_end < 0 else nxt_end, next_start)
             slot = text[nxt:nxt_end] if nxt < nxt_end else ""
         answers.append(FinalAnswer("hash", start, slot))
     return answers
 
 
-def _matching_braces(text: str) -> dict[int, int]:
-    """Position of each `{` -> position of its `}`, in one pass."""
-    stack: list[int] = []
-    pairs: dict[int, int] = {}
-    for m in _BRACE.finditer(text):
-        token = m.group(0)
-        if token == "{":
-            stack.append(m.start())
-        elif token == "}" and stack:
-            pairs[stack.pop()] = m.start()
-    return pairs
-
-
 def boxed_answers(text: str) -> list[FinalAnswer]:
+    """Every outermost closed `\\boxed{…}`, in one pass over the braces.
+
+    Memory is bounded by the boxes, not the braces: other braces only move a depth count (a
+    stack of every `{` once held 32M entries for `{` * 32M). Braces before the first box cannot
+    change what closes it, so the scan starts there.
+    """
     if "\\boxed" not in text and "\\fbox" not in text:
         return []
-    pairs = _matching_braces(text)
-    answers, covered = [], -1
-    for m in _BOX_OPEN.finditer(text):
-        brace = m.end() - 1
-        if brace < covered or brace not in pairs:
-            continue  # nested inside an outer box (read with it) or never closed
-        close = pairs[brace]
-        answers.append(FinalAnswer("boxed", m.start(), text[brace + 1 : close]))
-        covered = close
-    return answers
+    first = _BOX_OPEN.search(text)
+    if first is None:
+        return []
+    # Boxes not yet closed, innermost last (brace position, depth inside it); closed boxes not
+    # inside another closed box (brace, close), in order. Arrays: 8 bytes an entry, no int objects.
+    open_braces, open_depths = array("q"), array("q")
+    closed_braces, closed_closes = array("q"), array("q")
+    depth = 0
+    for m in _BOX_OR_BRACE.finditer(text, first.start()):
+        token = m.group(0)
+        if token == "}":
+            if depth:
+                if open_depths and open_depths[-1] == depth:
+                    brace = open_braces.pop()
+                    open_depths.pop()
+                    while closed_braces and closed_braces[-1] > brace:
+                        closed_braces.pop()  # nested inside this box: read with it
+                        closed_closes.pop()
+                    closed_braces.append(brace)
+                    closed_closes.append(m.start())
+                depth -= 1
+        elif token == "{":
+            depth += 1
+        elif len(token) > 2:  # `\\boxed{`; the two-character tokens are escaped braces
+            depth += 1
+            open_braces.append(m.end() - 1)
+            open_depths.append(depth)
+    # A box opening holds one backslash, its first character.
+    return [
+        FinalAnswer("boxed", text.rfind("\\", 0, brace), text[brace + 1 : close])
+        for brace, close in zip(closed_braces, closed_closes, strict=True)
+    ]
 
 
 def _tag_answers(text: str) -> list[FinalAnswer]:
     if "<" not in text or _ANSWER_OPEN.search(text) is None:
         return []
-    closes = [m.span() for m in _ANSWER_CLOSE.finditer(text)]
-    answers, ci, covered = [], 0, -1
+    closes = _ANSWER_CLOSE.finditer(text)  # read alongside the openings, never listed whole
+    close = next(closes, None)
+    answers, covered = [], -1
     for m in _ANSWER_OPEN.finditer(text):
         if m.start() < covered:
             continue  # an opening tag inside the previous answer
-        while ci < len(closes) and closes[ci][0] < m.end():
-            ci += 1
-        if ci == len(closes):
+        while close is not None and close.start() < m.end():
+            close = next(closes, None)
+        if close is None:
             break
-        answers.append(FinalAnswer("tag", m.start(), text[m.end() : closes[ci][0]]))
-        covered = closes[ci][1]
-        ci += 1
+        answers.append(FinalAnswer("tag", m.start(), text[m.end() : close.start()]))
+        covered = close.end()
+        close = next(closes, None)
     return answers
+
+
+def count_markers(text: str, limit: int) -> int:
+    """How many final-answer markers the text holds (`####` runs count once per four `#`), counted
+    at C speed up to `limit + 1`: a cheap test before reading slots one Python object at a time."""
+    count = text.count("####") + text.count("\\boxed") + text.count("\\fbox")
+    if count > limit or "<" not in text:
+        return count
+    return count + sum(1 for _ in islice(_ANSWER_OPEN.finditer(text), limit + 1 - count))
 
 
 def final_answers(text: str) -> list[FinalAnswer]:

@@ -17,14 +17,19 @@ from __future__ import annotations
 from functools import lru_cache
 
 from rlvr.services.verifiers.base import Verdict, Verifier
-from rlvr.services.verifiers.extract import final_answers
+from rlvr.services.verifiers.extract import count_markers, final_answers
 from rlvr.services.verifiers.numeric import BigNumber, Number, Value, count_numbers, find_numbers, format_value
 
 FORMAT_REWARD = 0.5
 CORRECTNESS_REWARD = 1.0
 
 
-@lru_cache(maxsize=65536)  # a GRPO batch repeats each reference G times
+# A GRPO batch repeats each reference G times, so parsed references are cached; only short ones
+# (every GSM8K solution is under 1.5 KB), so that the cache holds at most 8192 x 2 KiB = 16 MiB of
+# client-supplied text however hostile the references.
+CACHED_REFERENCE_CHARS = 2048
+
+
 def parse_reference(reference: str) -> Value:
     """The reference's value: a bare number, or the `####` line of a whole solution.
 
@@ -33,14 +38,25 @@ def parse_reference(reference: str) -> Value:
     >>> format_value(parse_reference("Natalia sold 48/2 = 24 clips.\\n#### 1,800"))
     '1800'
     """
+    if len(reference) <= CACHED_REFERENCE_CHARS:
+        return _parse_short_reference(reference)
+    return _parse_reference(reference)
+
+
+@lru_cache(maxsize=8192)
+def _parse_short_reference(reference: str) -> Value:
+    return _parse_reference(reference)
+
+
+def _parse_reference(reference: str) -> Value:
     text = reference.strip()
     if "####" in text:
-        numbers = find_numbers(text.rsplit("####", 1)[1].split("\n", 1)[0])
-    elif count_numbers(text) > 1:
+        numbers = find_numbers(text.rsplit("####", 1)[1].split("\n", 1)[0], limit=2)
+    elif count_numbers(text, limit=2) > 1:
         # A worked solution in another style (`...\nA: 18`): its last line holds the answer.
-        numbers = find_numbers(text.rsplit("\n", 1)[-1])
+        numbers = find_numbers(text.rsplit("\n", 1)[-1], limit=2)
     else:
-        numbers = find_numbers(text)
+        numbers = find_numbers(text, limit=2)
     if len(numbers) != 1:
         shown = reference if len(reference) <= 80 else reference[:77] + "..."
         raise ValueError(f"reference {shown!r} does not hold exactly one number")
@@ -51,7 +67,7 @@ class GSM8KVerifier(Verifier):
     """Grade-school math: one numeric final answer, compared exactly with the reference."""
 
     name = "gsm8k"
-    version = "1.0.0"
+    version = "1.1.0"
     components = {"format": FORMAT_REWARD, "correctness": CORRECTNESS_REWARD}
     description = (
         "Final answer as `#### N`, `\\boxed{N}` or `<answer>N</answer>`; format 0.5 when exactly one "
@@ -59,6 +75,9 @@ class GSM8KVerifier(Verifier):
     )
     isolation = "inline"
     too_long_chars = 20_000  # flagged, still read whole
+    # No honest completion states hundreds of final answers; past this it earns nothing, and the
+    # verdict costs one C-speed count instead of a Python object per slot (32 MiB of `#### `: 30 s).
+    max_final_answers = 256
 
     def score(self, completion: str, reference: str) -> Verdict:
         expected = parse_reference(reference)
@@ -68,6 +87,8 @@ class GSM8KVerifier(Verifier):
         if "\x00" in completion:
             flags.append("control_characters")
 
+        if count_markers(completion, self.max_final_answers) > self.max_final_answers:
+            return Verdict(components={"format": 0.0, "correctness": 0.0}, flags=(*flags, "too_many_answers"))
         answers = final_answers(completion)
         if not answers:
             return Verdict(components={"format": 0.0, "correctness": 0.0}, flags=(*flags, "no_answer"))
@@ -75,7 +96,7 @@ class GSM8KVerifier(Verifier):
         values: dict[Value, Number] = {}
         ambiguous = False
         for answer in answers:
-            numbers = find_numbers(answer.slot)
+            numbers = find_numbers(answer.slot, limit=2)  # only one-or-several matters
             if len(numbers) > 1:
                 ambiguous = True
             elif numbers:

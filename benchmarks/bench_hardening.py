@@ -1,0 +1,133 @@
+"""Hardening benchmark: scan time per MiB of each hostile shape, and the service under its worst load.
+
+    .venv/bin/python benchmarks/bench_hardening.py [--sizes 1,8,32] [--seconds 20]
+
+1. The gsm8k verifier, in-process, on every shape of `HOSTILE_SHAPES` at each size, as a completion
+   and as a reference: seconds per MiB (linear scans keep it flat as the size grows).
+2. `rlvr serve` with its default settings (32 MiB bodies, 64 MiB in flight) in its own process,
+   kept at its worst admitted load (two 32 MiB hostile bodies at a time, more refused with 429)
+   while /healthz is polled: /healthz p50/p99 and the server's peak RSS (VmHWM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from rlvr.services.runtime.local_server import serve_process
+from rlvr.services.verifiers.conformance import HOSTILE_SHAPES, hostile
+from rlvr.services.verifiers.gsm8k import GSM8KVerifier, parse_reference
+
+ROOT = Path(__file__).resolve().parents[1]
+MIB = 1 << 20
+log = logging.getLogger("bench_hardening")
+
+
+def scan_times(sizes: list[int]) -> list[dict[str, Any]]:
+    verifier = GSM8KVerifier()
+    rows = []
+    for shape in track(list(HOSTILE_SHAPES), description="hostile shapes"):
+        row: dict[str, Any] = {"shape": shape}
+        for size in sizes:
+            text = hostile(shape, size * MIB)
+            started = time.perf_counter()
+            verifier.score(text, "18")
+            row[f"completion {size} MiB"] = (time.perf_counter() - started) / (len(text) / MIB)
+            started = time.perf_counter()
+            with contextlib.suppress(ValueError):  # a hostile reference is refused, in linear time
+                parse_reference(text)
+            row[f"reference {size} MiB"] = (time.perf_counter() - started) / (len(text) / MIB)
+        rows.append(row)
+    return rows
+
+
+def under_load(seconds: float) -> dict[str, Any]:
+    # The slowest scan left: a reference of `-` (about 0.35 s/MiB); 15 x 2 MiB = one 30 MiB body.
+    body = json.dumps({"items": [{"completion": "#### 1", "reference": hostile("- runs", 2 * MIB)}] * 15})
+    statuses: dict[int, int] = {}
+    stop = threading.Event()
+    with serve_process({"RLVR_VERIFIERS": "gsm8k"}) as (proc, url):
+
+        def load() -> None:
+            with httpx.Client(timeout=120) as client:
+                while not stop.is_set():
+                    code = client.post(f"{url}/score", content=body).status_code
+                    statuses[code] = statuses.get(code, 0) + 1
+                    if code == 429:
+                        time.sleep(0.2)
+
+        threads = [threading.Thread(target=load) for _ in range(3)]  # one more than the budget admits
+        for t in threads:
+            t.start()
+        latencies = []
+        with httpx.Client(timeout=10) as client:
+            started = time.monotonic()
+            while time.monotonic() - started < seconds:
+                t0 = time.perf_counter()
+                client.get(f"{url}/healthz")
+                latencies.append(time.perf_counter() - t0)
+                time.sleep(0.02)
+        stop.set()
+        for t in threads:
+            t.join()
+        with open(f"/proc/{proc.pid}/status") as f:
+            peak_kib = next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
+    latencies.sort()
+    return {
+        "body_mib": len(body) / MIB,
+        "healthz_n": len(latencies),
+        "healthz_p50_ms": latencies[len(latencies) // 2] * 1000,
+        "healthz_p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "peak_rss_mib": peak_kib / 1024,
+        "responses": statuses,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,8,32", help="MiB, comma-separated")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per probe otherwise
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = scan_times(sizes)
+    load = under_load(args.seconds)
+
+    columns = [f"{side} {s} MiB" for side in ("completion", "reference") for s in sizes]
+    headers = ["shape", *columns]
+    table = Table(title="gsm8k verifier: seconds per MiB of hostile completion / reference")
+    for h in headers:
+        table.add_column(h, justify="right")
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    for row in rows:
+        cells = [f"`{row['shape']}`"] + [f"{row[c]:.3f}" for c in columns]
+        table.add_row(*cells)
+        lines.append("| " + " | ".join(cells) + " |")
+    console = Console()
+    console.print(table)
+    summary = (
+        f"worst admitted load ({load['body_mib']:.0f} MiB hostile bodies, 3 clients, 64 MiB in flight): "
+        f"/healthz p50 {load['healthz_p50_ms']:.1f} ms, p99 {load['healthz_p99_ms']:.1f} ms "
+        f"over {load['healthz_n']} probes; peak RSS {load['peak_rss_mib']:.0f} MiB; responses {load['responses']}"
+    )
+    console.print(summary)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "hardening.md").write_text("\n".join(lines) + "\n\n" + summary + "\n")
+    (args.out / "hardening.json").write_text(json.dumps({"scan": rows, "load": load}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
