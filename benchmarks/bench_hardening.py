@@ -6,7 +6,7 @@
    and as a reference: seconds per MiB (linear scans keep it flat as the size grows).
 2. `rlvr serve` with its default settings (32 MiB bodies, 64 MiB in flight) in its own process,
    kept at its worst admitted load (two 32 MiB hostile bodies at a time, more refused with 429)
-   while /healthz is polled: /healthz p50/p99 and the server's peak RSS (VmHWM).
+   while /healthz is polled: /healthz p50/p99 and the peak RSS (VmHWM) of the server and its pool workers together.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from rlvr.services.runtime.local_server import serve_process
+from rlvr.services.runtime.local_server import peak_rss_bytes, serve_process
 from rlvr.services.verifiers.conformance import HOSTILE_SHAPES, hostile
 from rlvr.services.verifiers.gsm8k import GSM8KVerifier, parse_reference
 
@@ -81,8 +81,7 @@ def under_load(seconds: float) -> dict[str, Any]:
         stop.set()
         for t in threads:
             t.join()
-        with open(f"/proc/{proc.pid}/status") as f:
-            peak_kib = next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
+        peak_kib = peak_rss_bytes(proc.pid) // 1024
     latencies.sort()
     return {
         "body_mib": len(body) / MIB,
@@ -121,7 +120,8 @@ def main() -> None:
     summary = (
         f"worst admitted load ({load['body_mib']:.0f} MiB hostile bodies, 3 clients, 64 MiB in flight): "
         f"/healthz p50 {load['healthz_p50_ms']:.1f} ms, p99 {load['healthz_p99_ms']:.1f} ms "
-        f"over {load['healthz_n']} probes; peak RSS {load['peak_rss_mib']:.0f} MiB; responses {load['responses']}"
+        f"over {load['healthz_n']} probes; peak RSS (server + workers) {load['peak_rss_mib']:.0f} MiB; "
+        f"responses {load['responses']}"
     )
     console.print(summary)
     args.out.mkdir(parents=True, exist_ok=True)

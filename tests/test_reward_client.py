@@ -93,17 +93,56 @@ def test_wrong_result_count_is_rejected() -> None:
 def test_timeout_items_are_masked_as_none(serve) -> None:
     url = serve(Settings(verifiers=["tests.plugins.misbehaving:MisbehavingVerifier"], workers=1, item_deadline_s=0.5))
     client = RewardClient(url)
-    shared = SharedBatch(client, consumers=1)
-    func = component_reward_func(shared, "ok", "ok", "misbehaving", log_status=False)
+    func = component_reward_func({"m": SharedBatch(client, consumers=1)}, "m", "ok", "ok", log_status=False)
     rewards = asyncio.run(func(completions=["a", "hang", "b"], reference=["1", "1", "1"]))
     assert rewards == [1.0, None, 1.0]
 
 
+def test_an_item_any_endpoint_could_not_score_is_none_for_every_function(serve, service_url: str) -> None:
+    hang_url = serve(
+        Settings(verifiers=["tests.plugins.misbehaving:MisbehavingVerifier"], workers=1, item_deadline_s=0.5)
+    )
+    gsm8k, flaky = RewardClient(service_url, token=TOKEN), RewardClient(hang_url)
+    batches = {"gsm8k": SharedBatch(gsm8k, consumers=3), "flaky": SharedBatch(flaky, consumers=3)}
+    funcs = [
+        component_reward_func(batches, "gsm8k", "format", "gsm8k_format", log_status=True),
+        component_reward_func(batches, "gsm8k", "correctness", "gsm8k_correctness", log_status=False),
+        component_reward_func(batches, "flaky", "ok", "flaky_ok", log_status=True),
+    ]
+    logged: dict[str, float] = {}
+    kwargs = {"completions": ["#### 18", "hang", "#### 17"], "reference": ["18", "18", "18"]}
+
+    async def step() -> list[list[float | None]]:
+        return await asyncio.gather(*(f(**kwargs, log_metric=logged.__setitem__) for f in funcs))
+
+    fmt, cor, ok = asyncio.run(step())
+    # gsm8k scored "hang" (format 0, correctness 0), but flaky timed out on it: no function may give it a value
+    assert (fmt, cor, ok) == ([0.5, None, 0.5], [1.0, None, 0.0], [1.0, None, 1.0])
+    assert (gsm8k.requests_sent, flaky.requests_sent) == (1, 1)  # still one request per endpoint per batch
+    assert logged["reward_service/masked_frac"] == 1 / 3
+    assert logged["reward_service/flaky/unscored_frac"] == 1 / 3
+    assert logged["reward_service/gsm8k/unscored_frac"] == 0.0
+
+
+def test_a_scored_result_missing_a_declared_component_stops_training(serve) -> None:
+    app = FastAPI()
+
+    @app.post("/score")
+    async def score() -> JSONResponse:
+        result = {"id": "0", "status": "scored", "reward": 0.5, "components": {"format": 0.5}}
+        return JSONResponse({"request_id": "r", "verifier": {"name": "gsm8k", "version": "1"}, "results": [result]})
+
+    with running_server(app) as url:
+        func = component_reward_func({"g": SharedBatch(RewardClient(url), 1)}, "g", "correctness", "c", False)
+        with pytest.raises(RewardServiceError, match="without its declared component 'correctness'"):
+            asyncio.run(func(completions=["#### 18"], reference=["18"]))
+
+
 def test_components_share_one_request_per_batch(service_url: str) -> None:
     client = RewardClient(service_url, token=TOKEN)
-    shared = SharedBatch(client, consumers=2)
-    fmt = component_reward_func(shared, "format", "format", "gsm8k", log_status=True)
-    cor = component_reward_func(shared, "correctness", "correctness", "gsm8k", log_status=False)
+    batches = {"gsm8k": SharedBatch(client, consumers=2)}
+    fmt = component_reward_func(batches, "gsm8k", "format", "format", log_status=True)
+    cor = component_reward_func(batches, "gsm8k", "correctness", "correctness", log_status=False)
     logged: dict[str, float] = {}
 
     async def step() -> list[list[float | None]]:
@@ -129,7 +168,7 @@ def test_large_batches_are_chunked_in_order(service_url: str) -> None:
 
 def test_chat_completions_are_read_as_text(service_url: str) -> None:
     client = RewardClient(service_url, token=TOKEN)
-    func = component_reward_func(SharedBatch(client, 1), "correctness", "correctness", "gsm8k", log_status=False)
+    func = component_reward_func({"g": SharedBatch(client, 1)}, "g", "correctness", "correctness", log_status=False)
     completions = [[{"role": "assistant", "content": "#### 18"}]]
     assert asyncio.run(func(completions=completions, reference=["18"])) == [1.0]
 

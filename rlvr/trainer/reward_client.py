@@ -202,19 +202,42 @@ RewardFunc = Callable[..., Awaitable[list[float | None]]]
 
 
 def component_reward_func(
-    shared: SharedBatch, component: str, name: str, endpoint: str, log_status: bool
+    batches: dict[str, SharedBatch], endpoint: str, component: str, name: str, log_status: bool
 ) -> RewardFunc:
-    """A TRL reward function returning one component of the shared batch's results (None if unscored)."""
+    """A TRL reward function returning one component of `endpoint`'s results.
+
+    An item is None for *every* function when *any* endpoint could not score it: TRL then leaves
+    the whole row out (NaN-aware means, zero advantage) instead of summing the other endpoints'
+    components as if the failed one had given 0. A scored result without the component is a
+    protocol error, never a zero.
+    """
 
     async def reward(
         completions: list[Any], reference: list[str], log_metric: Any = None, **_: Any
     ) -> list[float | None]:
-        results = await shared.results(completions, reference)
+        names = list(batches)
+        answers = await asyncio.gather(*(batches[n].results(completions, reference) for n in names))
+        per_endpoint = dict(zip(names, answers, strict=True))
+        masked = [any(results[i].status != Status.SCORED for results in answers) for i in range(len(completions))]
+        results = per_endpoint[endpoint]
         if log_status and log_metric is not None:  # once per endpoint, not once per component
             unscored = sum(r.status != Status.SCORED for r in results)
             log_metric(f"reward_service/{endpoint}/unscored_frac", unscored / max(len(results), 1))
-            log_metric(f"reward_service/{endpoint}/latency_s", shared.last_latency_s)
-        return [r.components.get(component, 0.0) if r.status == Status.SCORED else None for r in results]
+            log_metric(f"reward_service/{endpoint}/latency_s", batches[endpoint].last_latency_s)
+            if endpoint == names[0]:
+                log_metric("reward_service/masked_frac", sum(masked) / max(len(masked), 1))
+        out: list[float | None] = []
+        for result, mask in zip(results, masked, strict=True):
+            if mask:
+                out.append(None)
+            elif component not in result.components:
+                raise RewardServiceError(
+                    f"reward service {batches[endpoint].client.url} scored item {result.id} without its declared "
+                    f"component {component!r} (it sent {sorted(result.components)})"
+                )
+            else:
+                out.append(result.components[component])
+        return out
 
     reward.__name__ = reward.__qualname__ = name
     return reward

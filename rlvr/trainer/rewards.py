@@ -26,6 +26,7 @@ def build_rewards(endpoints: list[EndpointConfig]) -> RewardSetup:
     with several, so TRL logs `rewards/<name>/mean` for each.
     """
     setup = RewardSetup(funcs=[], weights=[], clients=[], verifiers={})
+    chosen: list[tuple[EndpointConfig, RewardClient, dict[str, float]]] = []
     for endpoint in endpoints:
         client = RewardClient(
             endpoint.url,
@@ -45,12 +46,17 @@ def build_rewards(endpoints: list[EndpointConfig]) -> RewardSetup:
             raise ValueError(
                 f"endpoint {endpoint.name!r}: {info.name} has no components {unknown}; it has {sorted(info.components)}"
             )
-        shared = SharedBatch(client, consumers=len(weights))
-        for position, (component, weight) in enumerate(weights.items()):
-            name = component if len(endpoints) == 1 else f"{endpoint.name}_{component}"
-            setup.funcs.append(component_reward_func(shared, component, name, endpoint.name, log_status=position == 0))
-            setup.weights.append(float(weight))
+        chosen.append((endpoint, client, weights))
         setup.clients.append(client)
         setup.verifiers[endpoint.name] = {"name": info.name, "version": info.version, "url": endpoint.url}
         log.info("endpoint %s: %s %s, components %s", endpoint.name, info.name, info.version, weights)
+    # Every function reads every endpoint's results (to mask an item any endpoint failed on), so each
+    # endpoint's one in-flight request per batch is shared by all the functions.
+    consumers = sum(len(weights) for _, _, weights in chosen)
+    batches = {endpoint.name: SharedBatch(client, consumers) for endpoint, client, _ in chosen}
+    for endpoint, _, weights in chosen:
+        for position, (component, weight) in enumerate(weights.items()):
+            name = component if len(endpoints) == 1 else f"{endpoint.name}_{component}"
+            setup.funcs.append(component_reward_func(batches, endpoint.name, component, name, log_status=position == 0))
+            setup.weights.append(float(weight))
     return setup

@@ -75,3 +75,30 @@ def serve_process(env: dict[str, str], start_timeout_s: float = 120.0) -> Iterat
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def child_pids(pid: int) -> list[int]:
+    """The live children of a process (Linux /proc)."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        children.append(int(entry))
+            except OSError:
+                pass
+    return children
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """Peak resident memory of a process plus that of its live children (its pool workers): what a
+    pod's memory limit counts, give or take shared pages (counted once per process here)."""
+    total = 0
+    for p in [pid, *child_pids(pid)]:
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) * 1024
+        except (OSError, StopIteration):
+            pass
+    return total
