@@ -85,7 +85,13 @@ def eval_(
     shots: Annotated[str, typer.Option(help="Comma-separated few-shot counts.")] = "0,1,2,4,8",
     reward_url: Annotated[str | None, typer.Option(help="Score through this service (else in-process).")] = None,
     token: Annotated[str | None, typer.Option(envvar="RLVR_API_TOKEN", help="Bearer token for --reward-url.")] = None,
-    prompt_style: Annotated[str | None, typer.Option(help="`chat` or `plain` (default: by model).")] = None,
+    prompt_style: Annotated[
+        str, typer.Option(help="`plain` (the recipe's, for base models) or `chat` (instruction-tuned models).")
+    ] = "plain",
+    fewshot_data: Annotated[
+        str | None, typer.Option(help="Few-shot examples from here (default: the training split of --data).")
+    ] = None,
+    dtype: Annotated[str, typer.Option(help="`auto` (bf16 on a capable GPU), `bf16` or `fp32`.")] = "auto",
     max_new_tokens: Annotated[int, typer.Option(help="Tokens generated per problem.")] = 256,
     batch_size: Annotated[int, typer.Option(help="Problems generated together.")] = 16,
     out_dir: Annotated[str, typer.Option(help="Output folder.")] = "runs/eval",
@@ -106,6 +112,8 @@ def eval_(
         reward_url=reward_url,
         token=token,
         prompt_style=prompt_style,
+        fewshot_data=fewshot_data,
+        dtype=dtype,
         max_new_tokens=max_new_tokens,
         batch_size=batch_size,
         out_dir=out_dir,

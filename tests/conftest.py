@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,10 +12,19 @@ import pytest
 from rlvr.services.runtime import Settings, create_app
 from rlvr.services.runtime.local_server import free_port, running_server
 
-__all__ = ["GSM8K_DIR", "TOKEN", "free_port", "running_server"]
+__all__ = ["GSM8K_DIR", "TOKEN", "free_port", "require_shared_data", "running_server"]
 
 TOKEN = "test-token"
 GSM8K_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gsm8k"
+
+
+def require_shared_data(path: Path) -> None:
+    """Skip a test whose data (../shared/data) is missing, on a developer's machine; in CI it fails."""
+    if path.exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{path} is missing: CI must run the tests that need ../shared/data")
+    pytest.skip(f"{path} not present")
 
 
 @pytest.fixture(scope="session")

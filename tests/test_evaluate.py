@@ -40,21 +40,60 @@ def test_two_models_side_by_side_in_one_table_and_plot(tmp_path: Path, tiny_mode
 
 
 @pytest.mark.slow
-def test_in_process_scoring_matches_the_service(tmp_path: Path, tiny_model_dir: Path, serve) -> None:
-    common = {"models": [str(tiny_model_dir)], "n": 2, "shots": [0], "max_new_tokens": 3}
-    local = evaluate(EvalConfig(**common, out_dir=str(tmp_path / "a")))
-    remote = evaluate(EvalConfig(**common, reward_url=serve(Settings()), out_dir=str(tmp_path / "b")))
-    assert local["summary"] == remote["summary"]
+def test_evaluation_records_its_device_and_reads_the_test_split(tmp_path: Path, tiny_model_dir: Path) -> None:
+    for split in ("train", "test"):
+        rows = [{"question": f"{split} question {i}", "answer": f"#### {i}"} for i in range(3)]
+        (tmp_path / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cfg = EvalConfig(
+        models=[str(tiny_model_dir)], data=str(tmp_path / "train.jsonl"), n=2, shots=[1], max_new_tokens=2,
+        out_dir=str(tmp_path / "out"),
+    )  # fmt: skip
+    report = evaluate(cfg)
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert data["config"]["device"] == "cpu" and data["config"]["torch_dtype"] == "torch.float32"  # no GPU here
+    questions = [r["question"] for r in report["records"]]
+    assert questions == ["test question 0", "test question 1"]  # --data train.jsonl evaluates on test.jsonl
+    assert all("train question" in r["prompt"] for r in report["records"])  # the shot comes from train
 
 
-def test_table_shows_accuracy_and_format_per_k() -> None:
-    records = [
-        {"model": "base", "shots": 0, "correct": False, "formatted": True},
-        {"model": "base", "shots": 0, "correct": True, "formatted": True},
-        {"model": "trained", "shots": 0, "correct": True, "formatted": True},
+def test_in_process_scoring_matches_the_service(serve) -> None:
+    from rlvr.trainer.data import Problem
+    from rlvr.trainer.evaluate import score
+
+    rows = [
+        ("#### 18", "#### 18"),  # correct
+        ("#### 17", "#### 18"),  # formatted, wrong
+        ("\\boxed{1,800}", "#### 1,800"),  # correct, thousands separators
+        ("#### 3 or 4", "#### 4"),  # several numbers: nothing
+        ("no answer", "#### 5"),  # no answer
+        ("#### 5", "not a number"),  # bad reference: unscored
     ]
-    table = markdown_table(summarise(records))
-    assert "| base | 50% (100%) |" in table and "| trained | 100% (100%) |" in table
+    problems = [Problem(question=str(i), solution=ref, reference=ref) for i, (_, ref) in enumerate(rows)]
+    completions = [c for c, _ in rows]
+    local = score(completions, problems, EvalConfig())
+    remote = score(completions, problems, EvalConfig(reward_url=serve(Settings())))
+    assert [r.model_dump() for r in local] == [r.model_dump() for r in remote]
+    assert [r.reward for r in local] == [1.5, 0.5, 1.5, 0.0, 0.0, None]  # real, varied verdicts
+
+
+def test_fewshot_examples_never_come_from_the_evaluation_file(tmp_path: Path) -> None:
+    from rlvr.trainer.evaluate import fewshot_pool
+
+    path = tmp_path / "mine.jsonl"
+    path.write_text(json.dumps({"question": "q", "answer": "#### 1"}) + "\n")
+    with pytest.raises(ValueError, match="evaluation file"):
+        fewshot_pool(EvalConfig(data=str(path), shots=[0, 2]), [])
+    assert fewshot_pool(EvalConfig(data=str(path), shots=[0]), []) == []  # zero-shot needs no pool
+
+
+def test_table_counts_unscored_items() -> None:
+    records = [
+        {"model": "base", "shots": 0, "correct": False, "formatted": False, "status": "timeout"},
+        {"model": "base", "shots": 0, "correct": True, "formatted": True, "status": "scored"},
+    ]
+    summary = summarise(records)
+    assert summary[0]["unscored"] == 1
+    assert "| base | 50% (50%) | 1/2 |" in markdown_table(summary)
 
 
 def test_reward_curve_is_drawn_from_metrics(tmp_path: Path) -> None:

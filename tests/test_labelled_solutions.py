@@ -6,17 +6,15 @@ import json
 import re
 
 import httpx
-import pytest
 
-from tests.conftest import GSM8K_DIR
+from tests.conftest import GSM8K_DIR, require_shared_data
 
 SOLVERS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
 
 
 def _labelled_items() -> list[tuple[dict, bool]]:
     path = GSM8K_DIR / "example_model_solutions.jsonl"
-    if not path.exists():
-        pytest.skip(f"{path} not present")
+    require_shared_data(path)
     out = []
     for row in map(json.loads, path.read_text().splitlines()):
         for solver in SOLVERS:

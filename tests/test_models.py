@@ -34,3 +34,22 @@ def test_embedded_model_converts_once_and_generates(tmp_path: Path) -> None:
         out = model.generate(**enc, max_new_tokens=12, do_sample=False)
     text = tokenizer.decode(out[0, enc["input_ids"].shape[1] :], skip_special_tokens=True)
     assert text.strip()
+
+
+@pytest.mark.slow
+def test_ranks_converting_at_once_convert_once(tmp_path: Path) -> None:
+    """Two processes (two ranks of a multi-GPU run) resolve the embedded model into one empty cache."""
+    import subprocess
+    import sys
+
+    code = "import sys; from pathlib import Path; from rlvr.trainer.models import resolve_model; " \
+           "print(resolve_model('smollm2-135m-instruct', cache_dir=Path(sys.argv[1])))"  # fmt: skip
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=600)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert outputs[0] == outputs[1] == str(tmp_path / "smollm2-135m-instruct")
+    assert (tmp_path / "smollm2-135m-instruct" / "model.safetensors").exists()
+    assert not (tmp_path / "smollm2-135m-instruct.tmp").exists()

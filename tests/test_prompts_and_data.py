@@ -9,7 +9,7 @@ import pytest
 
 from rlvr.trainer.data import load_problems, split_path, strip_calculator, synthetic_problems
 from rlvr.trainer.prompts import STOP_WORD, FewShotPrompter, chat_prompt, plain_prompt
-from tests.conftest import GSM8K_DIR
+from tests.conftest import GSM8K_DIR, require_shared_data
 
 
 def test_synthetic_problems_are_reproducible_and_gsm8k_shaped() -> None:
@@ -19,10 +19,19 @@ def test_synthetic_problems_are_reproducible_and_gsm8k_shaped() -> None:
     assert all(p.reference == p.solution for p in a)
 
 
-def test_synthetic_train_and_test_differ() -> None:
-    train = {p.question for p in load_problems("synthetic", "train", 200)}
-    test = {p.question for p in load_problems("synthetic", "test", 200)}
-    assert len(train & test) < 20  # independent draws; evaluation also filters exact repeats
+@pytest.mark.parametrize("source", ["synthetic", "synthetic:2"])
+def test_synthetic_train_and_test_are_disjoint_by_construction(source: str) -> None:
+    train = {p.question for p in load_problems(source, "train", 10_000, seed=0)}
+    test = {p.question for p in load_problems(source, "test", 10_000, seed=0)}
+    assert len(train) > 5_000 and len(test) > 5_000  # many distinct problems on each side
+    assert not train & test
+
+
+def test_local_split_reads_the_sibling_file(tmp_path: Path) -> None:
+    for split in ("train", "test"):
+        (tmp_path / f"{split}.jsonl").write_text(json.dumps({"question": split, "answer": "#### 1"}) + "\n")
+    assert load_problems(str(tmp_path / "train.jsonl"), "test")[0].question == "test"
+    assert load_problems(str(tmp_path / "test.jsonl"), "train")[0].question == "train"
 
 
 def test_two_step_synthetic_problems() -> None:
@@ -40,8 +49,7 @@ def test_local_jsonl_keeps_references_as_they_are(tmp_path: Path) -> None:
 
 
 def test_real_gsm8k_loads() -> None:
-    if not (GSM8K_DIR / "train.jsonl").exists():
-        pytest.skip("GSM8K not present")
+    require_shared_data(GSM8K_DIR / "train.jsonl")
     problems = load_problems(str(GSM8K_DIR / "train.jsonl"), limit=5)
     assert problems[0].answer == "72"
 

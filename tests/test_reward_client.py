@@ -173,7 +173,41 @@ def test_chat_completions_are_read_as_text(service_url: str) -> None:
     assert asyncio.run(func(completions=completions, reference=["18"])) == [1.0]
 
 
-@pytest.mark.parametrize("free", [free_port])
-def test_describe_unreachable_is_a_clear_error(free) -> None:
-    with pytest.raises(RewardServiceError, match="not reachable"):
-        RewardClient(f"http://127.0.0.1:{free()}").describe()
+def test_describe_unreachable_is_a_clear_error_after_its_deadline() -> None:
+    started = time.monotonic()
+    with pytest.raises(RewardServiceError, match="not reachable after"):
+        RewardClient(f"http://127.0.0.1:{free_port()}", deadline_s=1.0).describe()
+    assert 1.0 <= time.monotonic() - started < 5
+
+
+def test_describe_waits_for_a_service_that_starts_late() -> None:
+    """A k8s Job started before its verifier: the first attempts are refused, then it answers."""
+    import threading
+
+    port = free_port()
+    app = create_app(Settings())
+    server: dict = {}
+
+    def start_later() -> None:
+        time.sleep(1.0)
+        server["cm"] = running_server(app, port=port)
+        server["cm"].__enter__()
+
+    threading.Thread(target=start_later).start()
+    try:
+        described = RewardClient(f"http://127.0.0.1:{port}", deadline_s=60, backoff_max_s=0.5).describe()
+        assert [v.name for v in described.verifiers] == ["gsm8k"]
+    finally:
+        while "cm" not in server:
+            time.sleep(0.1)
+        server["cm"].__exit__(None, None, None)
+
+
+def test_a_new_event_loop_closes_the_old_connection_pool(service_url: str) -> None:
+    client = RewardClient(service_url, token=TOKEN)
+    items = [ScoreItem(id="0", completion="#### 1", reference="1")]
+    asyncio.run(client.score(items))
+    first = client._client
+    asyncio.run(client.score(items))  # TRL may drive the client from a new loop
+    assert first is not None and first.is_closed and client._client is not first
+    asyncio.run(client.aclose())

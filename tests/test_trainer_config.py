@@ -35,6 +35,7 @@ def test_unknown_key_is_named(tmp_path: Path) -> None:
         ({"num_generations": 8, "per_device_train_batch_size": 12}, "multiple of num_generations"),
         ({"num_generations": 1, "per_device_train_batch_size": 2}, ">= 2"),
         ({"prompt_style": "fancy"}, "'chat' or 'plain'"),
+        ({"extra_grpo_args": {"beta": 0.1}}, r"sets \['beta'\], which the recipe already sets"),
         ({"rewards": []}, "at least one endpoint"),
         ({"rewards": [{"name": "a"}, {"name": "a"}]}, "unique"),
         ({"rewards": [{"url": "127.0.0.1:8000"}]}, "http://"),

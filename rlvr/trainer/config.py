@@ -14,6 +14,16 @@ from typing import Any
 
 import yaml
 
+# GRPOConfig arguments that `train._grpo_args` fills from the recipe's fields; extra_grpo_args may not repeat them.
+GRPO_ARGS_SET_BY_RECIPE = frozenset(
+    {
+        "output_dir", "num_generations", "per_device_train_batch_size", "gradient_accumulation_steps",
+        "max_completion_length", "temperature", "beta", "learning_rate", "lr_scheduler_type", "warmup_steps",
+        "num_train_epochs", "max_steps", "seed", "logging_steps", "save_steps", "save_total_limit", "report_to",
+        "reward_weights", "bf16", "use_cpu", "use_vllm", "vllm_mode",
+    }
+)  # fmt: skip
+
 
 @dataclass
 class EndpointConfig:
@@ -116,6 +126,12 @@ class TrainConfig:
             )
         if self.shots < 0:
             raise ValueError("shots must be >= 0")
+        clashes = sorted(set(self.extra_grpo_args) & GRPO_ARGS_SET_BY_RECIPE)
+        if clashes:
+            raise ValueError(
+                f"extra_grpo_args sets {clashes}, which the recipe already sets: use the recipe's own fields "
+                "(see rlvr/trainer/config.py) and leave them out of extra_grpo_args"
+            )
 
     @classmethod
     def from_yaml(cls, path: str | Path | None = None, **overrides: Any) -> TrainConfig:

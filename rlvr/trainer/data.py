@@ -3,7 +3,7 @@
 Every source yields `Problem(question, solution, reference)`; `reference` is the dataset's answer
 as it is (a whole GSM8K solution ending in `#### N`), scored by the verifier service.
 
->>> p = synthetic_problems(1, seed=0)[0]
+>>> p = synthetic_problems(1, seed=0, split="train")[0]
 >>> p.solution.splitlines()[-1] == "#### " + p.reference.split("#### ")[-1]
 True
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,12 +98,25 @@ def _synthetic(rng: random.Random, steps: int) -> Problem:
     return Problem(question=question, solution=solution, reference=solution)
 
 
-def synthetic_problems(n: int, seed: int, steps: int = 1) -> list[Problem]:
-    """`n` reproducible synthetic problems of `steps` arithmetic steps (1 or 2)."""
+def synthetic_split(question: str) -> str:
+    """The split a synthetic question belongs to, decided by the question itself: one in five is
+    `test`, so train and test are disjoint by construction, whatever the seeds and sizes."""
+    return "test" if zlib.crc32(question.encode()) % 5 == 0 else "train"
+
+
+def synthetic_problems(n: int, seed: int, steps: int = 1, split: str | None = None) -> list[Problem]:
+    """`n` reproducible synthetic problems of `steps` arithmetic steps (1 or 2), of one split if named."""
     if steps not in (1, 2):
         raise ValueError(f"synthetic problems have 1 or 2 steps, not {steps}")
+    if split not in (None, "train", "test"):
+        raise ValueError(f"synthetic splits are 'train' and 'test', not {split!r}")
     rng = random.Random(seed)
-    return [_synthetic(rng, steps) for _ in range(n)]
+    problems: list[Problem] = []
+    while len(problems) < n:
+        problem = _synthetic(rng, steps)
+        if split is None or synthetic_split(problem.question) == split:
+            problems.append(problem)
+    return problems
 
 
 def _from_rows(rows: list[dict]) -> list[Problem]:
@@ -115,15 +129,18 @@ def _from_rows(rows: list[dict]) -> list[Problem]:
 
 
 def load_problems(source: str, split: str = "train", limit: int | None = None, seed: int = 0) -> list[Problem]:
-    """Problems from `synthetic[:steps]`, a local GSM8K-style JSONL file, or a hub dataset (`openai/gsm8k`).
+    """Problems of `split` from `synthetic[:steps]`, a local GSM8K-style JSONL file, or a hub dataset.
 
-    Synthetic splits use different seeds, so train and test never share a problem by construction.
+    Synthetic train and test are disjoint by construction (`synthetic_split`). A local `train.jsonl`
+    or `test.jsonl` stands for its pair: the sibling file of the requested split is read. Any other
+    local file is read as it is, whatever the split: callers that need two splits check that they
+    did not get the same file twice (`split_path`).
     """
     if source.split(":")[0] == SYNTHETIC:  # `synthetic` (one step) or `synthetic:2`
         steps = int(source.partition(":")[2] or 1)
         n = limit if limit is not None else 1000
-        return synthetic_problems(n, seed=seed * 1000 + (0 if split == "train" else 1), steps=steps)
-    path = Path(source).expanduser()
+        return synthetic_problems(n, seed=seed, steps=steps, split=split)
+    path = Path(split_path(source, split)).expanduser()
     if path.suffix == ".jsonl" or path.is_file():
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         problems = _from_rows(rows)
@@ -135,8 +152,14 @@ def load_problems(source: str, split: str = "train", limit: int | None = None, s
 
 
 def split_path(source: str, split: str) -> str:
-    """For a local `train.jsonl`, the sibling file of another split (`test.jsonl`); else the source."""
+    """For a local `train.jsonl` or `test.jsonl`, the sibling file of `split`; else the source."""
     path = Path(source)
     if path.suffix == ".jsonl" and path.stem in ("train", "test"):
         return str(path.with_name(f"{split}.jsonl"))
     return source
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two sources are one local file (then they cannot be two splits)."""
+    pa, pb = Path(a).expanduser(), Path(b).expanduser()
+    return pa.is_file() and pb.is_file() and pa.resolve() == pb.resolve()

@@ -19,7 +19,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from rlvr.services.protocol import ItemResult, ScoreItem
-from rlvr.trainer.data import Problem, load_problems, split_path
+from rlvr.trainer.data import Problem, load_problems, same_file, split_path
 from rlvr.trainer.prompts import FewShotPrompter, stop_token_ids
 from rlvr.trainer.reward_client import RewardClient
 
@@ -33,11 +33,29 @@ class EvalConfig:
     models: list[str] = field(
         default_factory=lambda: ["smollm2-135m-instruct"], metadata={"help": "Models to compare."}
     )
-    data: str = field(default="synthetic", metadata={"help": "`synthetic`, a GSM8K JSONL (test split), or a hub id."})
+    data: str = field(
+        default="synthetic",
+        metadata={
+            "help": "`synthetic`, a GSM8K JSONL (its `test` split is read: train.jsonl -> test.jsonl), or a hub id."
+        },
+    )
+    fewshot_data: str | None = field(
+        default=None,
+        metadata={
+            "help": "Where few-shot examples come from (default: the training split of `data`); never the eval file."
+        },
+    )
     n: int = field(default=100, metadata={"help": "Evaluation problems (the first n of the test split)."})
     shots: list[int] = field(default_factory=lambda: [0, 1, 2, 4, 8], metadata={"help": "Few-shot counts."})
-    prompt_style: str | None = field(
-        default=None, metadata={"help": "`chat` or `plain`; default: chat if the model has a template."}
+    prompt_style: str = field(
+        default="plain",
+        metadata={
+            "help": "`plain` (the published recipe's, right for base models) or `chat` (instruction-tuned "
+            "models); a base model's tokenizer may carry a chat template (Qwen2.5 base does), so it is never guessed."
+        },
+    )
+    dtype: str = field(
+        default="auto", metadata={"help": "`auto` (bf16 on a GPU that supports it, else fp32), `bf16` or `fp32`."}
     )
     reward_url: str | None = field(
         default=None, metadata={"help": "Score through this service; None scores in-process."}
@@ -56,8 +74,10 @@ class EvalConfig:
             raise ValueError("n, batch_size and max_new_tokens must be >= 1")
         if any(k < 0 for k in self.shots):
             raise ValueError(f"shots must be >= 0, got {self.shots}")
-        if self.prompt_style not in (None, "chat", "plain"):
+        if self.prompt_style not in ("chat", "plain"):
             raise ValueError(f"prompt_style must be 'chat' or 'plain', got {self.prompt_style!r}")
+        if self.dtype not in ("auto", "bf16", "fp32"):
+            raise ValueError(f"dtype must be 'auto', 'bf16' or 'fp32', got {self.dtype!r}")
 
 
 def model_label(name: str) -> str:
@@ -65,7 +85,24 @@ def model_label(name: str) -> str:
     return path.parent.name if path.name == "final" else path.name or name
 
 
-def _load(name: str) -> tuple[Any, Any]:
+def device_and_dtype(requested: str) -> tuple[str, Any]:
+    """The accelerator when there is one (CUDA, then Apple MPS), else the CPU; bf16 where it runs."""
+    import torch
+
+    if torch.cuda.is_available():
+        device = "cuda"
+    elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        device = "mps"
+    else:
+        device = "cpu"
+    bf16_ok = device == "cuda" and torch.cuda.is_bf16_supported()
+    if requested == "bf16" and not bf16_ok:
+        raise ValueError(f"dtype bf16 needs a GPU with bf16 support; this machine evaluates on {device}")
+    use_bf16 = requested == "bf16" or (requested == "auto" and bf16_ok)
+    return device, torch.bfloat16 if use_bf16 else torch.float32
+
+
+def _load(name: str, device: str, dtype: Any) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from rlvr.trainer.models import resolve_model
@@ -77,7 +114,8 @@ def _load(name: str) -> tuple[Any, Any]:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
-    model = AutoModelForCausalLM.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+    model.to(device)  # type: ignore[arg-type]  # transformers types .to() oddly; a str device is fine
     model.eval()
     return model, tokenizer
 
@@ -96,7 +134,7 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[Any], cfg: EvalConfig
             texts = [tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in batch]
         else:
             texts = list(batch)
-        enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=style != "chat")
+        enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=style != "chat").to(model.device)
         with torch.no_grad():
             out = model.generate(
                 **enc,
@@ -145,25 +183,29 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "n": len(rs),
             "accuracy": sum(r["correct"] for r in rs) / len(rs),
             "format_rate": sum(r["formatted"] for r in rs) / len(rs),
+            # counted as not correct in `accuracy`, and shown: a verifier that could not judge is not a wrong answer
+            "unscored": sum(r["status"] != "scored" for r in rs),
         }
         for (model, k), rs in groups.items()
     ]
 
 
 def markdown_table(summary: list[dict[str, Any]]) -> str:
-    """Rows: models; columns: accuracy (format rate) per k."""
+    """Rows: models; columns: accuracy (format rate) per k, and the items the verifier could not score."""
     shots = sorted({s["shots"] for s in summary})
     models = list(dict.fromkeys(s["model"] for s in summary))
     cell = {(s["model"], s["shots"]): s for s in summary}
     lines = [
-        "| model | " + " | ".join(f"k={k} acc (fmt)" for k in shots) + " |",
-        "|---|" + "---|" * len(shots),
+        "| model | " + " | ".join(f"k={k} acc (fmt)" for k in shots) + " | unscored |",
+        "|---|" + "---|" * len(shots) + "---|",
     ]
     for m in models:
         row = [
             f"{cell[m, k]['accuracy']:.0%} ({cell[m, k]['format_rate']:.0%})" if (m, k) in cell else "-" for k in shots
         ]
-        lines.append(f"| {m} | " + " | ".join(row) + " |")
+        unscored = sum(cell[m, k].get("unscored", 0) for k in shots if (m, k) in cell)
+        total = sum(cell[m, k]["n"] for k in shots if (m, k) in cell)
+        lines.append(f"| {m} | " + " | ".join(row) + f" | {unscored}/{total} |")
     return "\n".join(lines) + "\n"
 
 
@@ -221,13 +263,13 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     problems = load_problems(cfg.data, "test", cfg.n, cfg.seed)
-    pool = load_problems(split_path(cfg.data, "train"), "train", None, cfg.seed)
-    test_questions = {p.question for p in problems}
-    pool = [p for p in pool if p.question not in test_questions]  # never show an evaluation problem
+    pool = fewshot_pool(cfg, problems)
+    device, dtype = device_and_dtype(cfg.dtype)
+    log.info("evaluating on %s (%s), %s prompts", device, str(dtype).removeprefix("torch."), cfg.prompt_style)
     records: list[dict[str, Any]] = []
     for name in cfg.models:
-        model, tokenizer = _load(name)
-        style = cfg.prompt_style or ("chat" if tokenizer.chat_template else "plain")
+        model, tokenizer = _load(name, device, dtype)
+        style = cfg.prompt_style
         label = model_label(name)
         for k in cfg.shots:
             prompter = FewShotPrompter(pool, k, style, cfg.seed)
@@ -252,7 +294,21 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
                         "formatted": result.components.get("format", 0.0) > 0,
                     }
                 )
-    return write_report(records, asdict(cfg), out)
+    return write_report(records, asdict(cfg) | {"device": device, "torch_dtype": str(dtype)}, out)
+
+
+def fewshot_pool(cfg: EvalConfig, problems: list[Problem]) -> list[Problem]:
+    """Few-shot examples from the training split, never from the evaluation file or its questions."""
+    if max(cfg.shots) == 0:
+        return []
+    source = cfg.fewshot_data or cfg.data
+    if same_file(split_path(source, "train"), split_path(cfg.data, "test")):
+        raise ValueError(
+            f"few-shot examples would be drawn from the evaluation file {split_path(cfg.data, 'test')}: "
+            "pass the training split with --fewshot-data, or name a train.jsonl/test.jsonl pair"
+        )
+    test_questions = {p.question for p in problems}
+    return [p for p in load_problems(source, "train", None, cfg.seed) if p.question not in test_questions]
 
 
 def write_report(records: list[dict[str, Any]], config: dict[str, Any], out: Path) -> dict[str, Any]:

@@ -8,8 +8,10 @@ it, so it is converted once into a plain checkpoint directory under the cache.
 from __future__ import annotations
 
 import copy
+import fcntl
 import importlib.util
 import logging
+import shutil
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -57,12 +59,24 @@ def resolve_model(name: str, cache_dir: Path = DEFAULT_CACHE) -> str:
     'Qwen/Qwen2.5-0.5B'
     """
     if name in EMBEDDED:
-        target = cache_dir / name
-        return str(target if target.exists() else convert_gguf(embedded_gguf(name), target))
+        return str(_converted_once(embedded_gguf(name), cache_dir / name))
     path = Path(name).expanduser()
     if path.suffix == ".gguf" and path.is_file():
-        target = cache_dir / path.stem
-        return str(target if target.exists() else convert_gguf(path, target))
+        return str(_converted_once(path, cache_dir / path.stem))
     if path.is_dir():
         return str(path)
     return name  # a hub id
+
+
+def _converted_once(gguf: Path, target: Path) -> Path:
+    """`target`, converting `gguf` into it unless done: under a file lock, since every rank of a
+    multi-GPU run (accelerate, torchrun) resolves the model at the same moment."""
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_name(target.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if target.exists():  # another rank converted it while this one waited
+            return target
+        shutil.rmtree(target.with_name(target.name + ".tmp"), ignore_errors=True)  # left by a crashed attempt
+        return convert_gguf(gguf, target)

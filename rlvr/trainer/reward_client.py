@@ -10,6 +10,7 @@ service stays unreachable, training stops with an error naming the endpoint.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import random
@@ -57,10 +58,15 @@ class RewardClient:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.requests_sent = 0  # HTTP attempts, retries included
 
-    def _http(self) -> httpx.AsyncClient:
-        # Created inside the event loop that uses it (TRL runs one on a daemon thread); a new loop gets a new pool.
+    async def _http(self) -> httpx.AsyncClient:
+        # Created inside the event loop that uses it (TRL runs one on a daemon thread); a new loop gets a
+        # new pool, and the old one is closed rather than left holding its sockets.
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
+            if self._client is not None:
+                old, self._client = self._client, None
+                with contextlib.suppress(Exception):  # its connections belong to a loop that may be gone
+                    await old.aclose()
             limits = httpx.Limits(max_keepalive_connections=8, keepalive_expiry=60)
             self._client = httpx.AsyncClient(base_url=self.url, headers=self._headers, limits=limits)
             self._loop = loop
@@ -94,7 +100,8 @@ class RewardClient:
             self.requests_sent += 1
             retry_after: float | None = None
             try:
-                reply = await self._http().post(
+                client = await self._http()
+                reply = await client.post(
                     "/score", content=body, timeout=min(self.request_timeout_s, max(remaining, 0.1))
                 )
             except httpx.TransportError as exc:
@@ -138,13 +145,38 @@ class RewardClient:
         return results
 
     def describe(self) -> VerifiersResponse:
-        """`GET /verifiers`, synchronously (used once at start-up)."""
-        try:
-            reply = httpx.get(f"{self.url}/verifiers", headers=self._headers, timeout=self.request_timeout_s)
-            reply.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise RewardServiceError(f"reward service {self.url} is not reachable: {exc}") from None
-        return VerifiersResponse.model_validate_json(reply.content)
+        """`GET /verifiers`, synchronously (used once at start-up), retried until the service answers.
+
+        A Kubernetes Job or a compose service often starts before its verifier is ready: connection
+        errors, 5xx and 429 are retried with backoff within the client's `deadline_s`.
+        """
+        started, attempt = time.monotonic(), 0
+        while True:
+            attempt += 1
+            try:
+                reply = httpx.get(f"{self.url}/verifiers", headers=self._headers, timeout=self.request_timeout_s)
+                if reply.status_code == 429 or reply.status_code >= 500:
+                    raise httpx.HTTPStatusError(f"HTTP {reply.status_code}", request=reply.request, response=reply)
+                reply.raise_for_status()
+                return VerifiersResponse.model_validate_json(reply.content)
+            except httpx.HTTPStatusError as exc:
+                status = exc.response.status_code
+                if status != 429 and status < 500:
+                    raise RewardServiceError(f"reward service {self.url} refused GET /verifiers: {exc}") from None
+                error = f"HTTP {status}"
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            except ValidationError as exc:
+                raise RewardServiceError(f"reward service {self.url} broke protocol v1: {exc.errors()[:3]}") from None
+            remaining = self.deadline_s - (time.monotonic() - started)
+            if remaining <= 0:
+                raise RewardServiceError(
+                    f"reward service {self.url} is not reachable after {attempt} attempts "
+                    f"in {self.deadline_s:g}s: {error}"
+                )
+            delay = min(self._backoff(attempt), remaining)
+            log.warning("reward service %s not ready (%s); retrying in %.2fs", self.url, error, delay)
+            time.sleep(delay)
 
 
 def _retry_after(value: str | None) -> float | None:

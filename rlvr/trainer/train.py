@@ -105,6 +105,7 @@ def load_policy(cfg: TrainConfig) -> tuple[Any, Any, str]:
 
 
 def _grpo_args(cfg: TrainConfig, weights: list[float]) -> Any:
+    """The GRPOConfig of a recipe; config.GRPO_ARGS_SET_BY_RECIPE lists what it sets here."""
     from trl import GRPOConfig
 
     return GRPOConfig(

@@ -24,9 +24,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(app: FastAPI, start_timeout_s: float = 120.0) -> Iterator[str]:
-    """Serve `app` on a free loopback port until the block exits; yields its base URL."""
-    port = free_port()
+def running_server(app: FastAPI, start_timeout_s: float = 120.0, port: int | None = None) -> Iterator[str]:
+    """Serve `app` on a loopback port (a free one unless given) until the block exits; yields its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
