@@ -63,10 +63,7 @@ class RewardClient:
         # new pool, and the old one is closed rather than left holding its sockets.
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
-            if self._client is not None:
-                old, self._client = self._client, None
-                with contextlib.suppress(Exception):  # its connections belong to a loop that may be gone
-                    await old.aclose()
+            await self.aclose()
             limits = httpx.Limits(max_keepalive_connections=8, keepalive_expiry=60)
             self._client = httpx.AsyncClient(base_url=self.url, headers=self._headers, limits=limits)
             self._loop = loop
@@ -74,8 +71,9 @@ class RewardClient:
 
     async def aclose(self) -> None:
         if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+            client, self._client = self._client, None
+            with contextlib.suppress(Exception):  # its loop may be gone; it is marked closed either way
+                await client.aclose()
 
     async def score(self, items: Sequence[ScoreItem]) -> list[ItemResult]:
         """One result per item, in order; chunks past `max_batch_items` go out together."""
