@@ -103,3 +103,56 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path: Path, tiny_model_di
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows if "rewards/format/mean" in r] == [1, 2]  # step 1 not repeated
     assert (tmp_path / "run" / "checkpoint-2").is_dir()
+
+
+@pytest.mark.slow
+def test_trl_trains_on_exactly_the_weighted_components_and_masks_across_endpoints(
+    tmp_path: Path, tiny_model_dir: Path, serve
+) -> None:
+    """Known per-item components (tests/plugins/parity.py): odd-length completions score a=0.5, b=1.0
+    on one endpoint and c=0.75 on the other; even ones a=0.25, b=2.0 on the first and time out on the
+    second, so they must be left out of *every* function. What TRL logs then has one right value."""
+    parity_url = serve(Settings(verifiers=["tests.plugins.parity:ParityVerifier"]))
+    odd_url = serve(Settings(verifiers=["tests.plugins.parity:OddOnlyVerifier"], workers=1, item_deadline_s=0.3))
+    out = tmp_path / "run"
+    cfg = TrainConfig(
+        model=str(tiny_model_dir),
+        train_size=16,
+        shots=0,
+        prompt_style="plain",
+        rewards=[
+            {"name": "pa", "url": parity_url, "weights": {"a": 2.0, "b": 0.5}, "token_env": None},
+            {"name": "pb", "url": odd_url, "weights": {"c": 3.0}, "token_env": None},
+        ],
+        num_generations=2,
+        per_device_train_batch_size=4,
+        max_completion_length=8,
+        max_steps=3,
+        save_steps=10,
+        output_dir=str(out),
+        report_to=[],
+    )
+    train(cfg)
+    steps = [r for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if "reward" in r]
+    assert len(steps) == 3
+    masked = [r["reward_service/masked_frac"] for r in steps]
+    assert 0 < sum(masked) < len(masked)  # some rows masked, some trained on (seeded)
+    for r in steps:
+        if r["reward_service/masked_frac"] == 1.0:
+            continue  # every row masked: nothing to check but that nothing was invented
+        # Only odd rows survive: any leak of an even row (a=0.25, b=2.0) would move these means.
+        assert r["rewards/pa_a/mean"] == pytest.approx(0.5)
+        assert r["rewards/pa_b/mean"] == pytest.approx(1.0)
+        assert r["rewards/pb_c/mean"] == pytest.approx(0.75)
+        assert r["reward"] == pytest.approx(2.0 * 0.5 + 0.5 * 1.0 + 3.0 * 0.75)  # sum of w_i * component_i
+        assert r["reward_service/pb/unscored_frac"] == pytest.approx(r["reward_service/masked_frac"])
+        assert r["reward_service/pa/unscored_frac"] == 0.0
+    # The odd-only service's own record of c (sum / count of what it scored) equals TRL's mean.
+    metrics = httpx.get(f"{odd_url}/metrics").text
+    total = float(
+        next(line.split()[-1] for line in metrics.splitlines() if line.startswith("rlvr_reward_component_sum"))
+    )
+    count = float(
+        next(line.split()[-1] for line in metrics.splitlines() if line.startswith("rlvr_reward_component_count"))
+    )
+    assert count > 0 and total / count == pytest.approx(0.75)
