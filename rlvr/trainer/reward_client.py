@@ -232,7 +232,12 @@ RewardFunc = Callable[..., Awaitable[list[float | None]]]
 
 
 def component_reward_func(
-    batches: dict[str, SharedBatch], endpoint: str, component: str, name: str, log_status: bool
+    batches: dict[str, SharedBatch],
+    endpoint: str,
+    component: str,
+    name: str,
+    log_status: bool,
+    reference_key: str = "reference",
 ) -> RewardFunc:
     """A TRL reward function returning one component of `endpoint`'s results.
 
@@ -242,9 +247,12 @@ def component_reward_func(
     protocol error, never a zero.
     """
 
-    async def reward(
-        completions: list[Any], reference: list[str], log_metric: Any = None, **_: Any
-    ) -> list[float | None]:
+    async def reward(completions: list[Any], log_metric: Any = None, **columns: Any) -> list[float | None]:
+        if reference_key not in columns:
+            raise RewardServiceError(
+                f"reward function {name}: the dataset has no {reference_key!r} column (it has {sorted(columns)})"
+            )
+        reference = [str(r) for r in columns[reference_key]]
         names = list(batches)
         answers = await asyncio.gather(*(batches[n].results(completions, reference) for n in names))
         per_endpoint = dict(zip(names, answers, strict=True))

@@ -5,12 +5,10 @@ uvicorn --factory rlvr.services.runtime.app:create_app      # or: rlvr serve
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,11 +20,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rlvr.services.protocol import ErrorResponse, ScoreRequest, ScoreResponse, VerifiersResponse
-from rlvr.services.runtime.auth import require_token
+from rlvr.services.runtime import adapters
 from rlvr.services.runtime.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
-from rlvr.services.runtime.limits import declared_length, drain, parse_score_request, read_body
+from rlvr.services.runtime.handling import handle_scoring
+from rlvr.services.runtime.limits import parse_score_request
 from rlvr.services.runtime.metrics import Metrics
-from rlvr.services.runtime.service import ScoringService
+from rlvr.services.runtime.service import ScoringService, encode
 from rlvr.services.runtime.settings import Settings, get_settings
 
 log = logging.getLogger("rlvr.service")
@@ -66,43 +65,20 @@ async def score(
     service: ScoringService = Depends(get_service),
 ) -> Response:
     """One result per item, in item order; `reward` is null when `status` is not `scored`."""
-    try:
-        require_token(request, settings)
-        declared = declared_length(request, settings.max_body_bytes)
-        with service.admission(declared) as budget:
-            body = await read_body(request, settings.max_body_bytes, budget)
-            score_request = parse_score_request(body, settings)
-            del body  # the parsed strings are all that is kept while scoring
-            payload = await unless_disconnected(request, service.score(score_request))
-    except ApiError:
-        await drain(request)  # so that clients that write the whole body first read the answer
-        raise
-    if payload is None:
-        service.metrics.disconnects.inc()
-        return Response(status_code=499)  # nobody is listening; the work was dropped
-    return Response(payload, media_type="application/json")
-
-
-async def unless_disconnected(request: Request, work: Coroutine[Any, Any, bytes]) -> bytes | None:
-    """The result of `work`, or None (with `work` cancelled) when the client disconnects first."""
-    task = asyncio.ensure_future(work)
-
-    async def disconnected() -> None:
-        while (await request.receive())["type"] != "http.disconnect":
-            pass
-
-    watch = asyncio.ensure_future(disconnected())
-    try:
-        await asyncio.wait({task, watch}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        watch.cancel()
-    if task.done():
-        return task.result()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    log.info("client disconnected; its remaining work was dropped")
-    return None
+    return await handle_scoring(
+        request,
+        settings,
+        service,
+        parse=lambda body: parse_score_request(body, settings),
+        render=lambda _request, _verifier, request_id, results: encode(
+            {
+                "request_id": request_id,
+                "verifier": {"name": _verifier.name, "version": _verifier.version},
+                "results": results,
+            }
+        ),
+        via="score",
+    )
 
 
 @router.get("/healthz", summary="Liveness")
@@ -139,7 +115,6 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        route = scope["path"] if scope["path"] in self.routes else "other"
         status = [500]
         started = time.perf_counter()
 
@@ -151,6 +126,9 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
+            # The matched route's template (`/adapters/slime/{verifier}`): bounded labels, no query string.
+            matched = scope.get("route")
+            route = getattr(matched, "path", None) or (scope["path"] if scope["path"] in self.routes else "other")
             self.metrics.requests.labels(route, str(status[0])).inc()
             self.metrics.latency.labels(route).observe(time.perf_counter() - started)
 
@@ -183,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.dependency_overrides[get_settings] = lambda: settings
     app.include_router(router)
+    app.include_router(adapters.router)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)

@@ -41,6 +41,12 @@ class Metrics:
         self.disconnects = Counter(
             "rlvr_client_disconnects", "Scoring requests whose client left before the answer; work dropped.", registry=r
         )
+        self.adapter_items = Counter(
+            "rlvr_adapter_items",
+            "Items scored through another trainer's protocol, by adapter and status (timeout/error: not judged).",
+            ["adapter", "status"],
+            registry=r,
+        )
         self.worker_restarts = Counter(
             "rlvr_worker_restarts", "Pool workers killed and replaced after a deadline.", registry=r
         )

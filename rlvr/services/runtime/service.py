@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
 import orjson
 
@@ -164,8 +165,11 @@ class ScoringService:
         late = deadline_outcome(deadline_s)
         return [o if o is not None else late for o in list(out)]
 
-    async def score(self, request: ScoreRequest) -> bytes:
-        """Score a validated request; returns the encoded protocol-v1 response."""
+    async def results(self, request: ScoreRequest, via: str = "score") -> tuple[Verifier, str, list[dict[str, Any]]]:
+        """Score a validated request: the verifier, the request id and one result dict per item.
+
+        Counted in the metrics and logged; `via` names the route (`score` or an adapter).
+        """
         started = time.perf_counter()
         verifier = self.select(request.verifier)
         request_id = request.request_id or uuid.uuid4().hex
@@ -177,20 +181,26 @@ class ScoringService:
             for index, (item, outcome) in enumerate(zip(request.items, outcomes, strict=True))
         ]
         self.metrics.observe_results(verifier.name, results)
-        payload = {
-            "request_id": request_id,
-            "verifier": {"name": verifier.name, "version": verifier.version},
-            "results": results,
-        }
         log.info(
             "scored",
             extra={
                 "request_id": request_id,
                 "verifier": verifier.name,
+                "via": via,
                 "items": len(results),
                 "ms": round((time.perf_counter() - started) * 1000, 2),
             },
         )
+        return verifier, request_id, results
+
+    async def score(self, request: ScoreRequest) -> bytes:
+        """Score a validated request; returns the encoded protocol-v1 response."""
+        verifier, request_id, results = await self.results(request)
+        payload = {
+            "request_id": request_id,
+            "verifier": {"name": verifier.name, "version": verifier.version},
+            "results": results,
+        }
         return encode(payload)
 
 

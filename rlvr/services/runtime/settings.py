@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         description="On SIGTERM, in-flight requests get this long to finish (k8s gives 30 s before SIGKILL).",
     )
     http_workers: int = Field(default=1, ge=1, description="uvicorn processes started by `rlvr serve`.")
+    nemo_gym_verifier: str | None = Field(
+        default=None, description="Verifier behind NeMo Gym's `/verify` (default: the only one hosted)."
+    )
+    nemo_gym_reference_field: str = Field(
+        default="expected_answer", description="The NeMo Gym task field that holds the reference."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("api_token", mode="before")

@@ -1,0 +1,278 @@
+"""Other trainers' reward protocols on the same app: thin translations to protocol v1 and back.
+
+Each route takes the request its trainer already sends (no header: the token may come as
+`?token=…`), scores it through the same path as `/score` (limits, deadlines, metrics, logs), and
+answers in that trainer's terms, saying when an item could not be judged:
+
+- `POST /adapters/openrlhf/{verifier}`: OpenRLHF 0.9.1-0.11.2 `openrlhf/utils/agent.py` (one sample
+  per POST) and 0.8.x `openrlhf/utils/remote_rm_utils.py` (a batch per POST). Not judged: reward 0
+  and `extra_logs.rlvr_unscored` = 1 (OpenRLHF cannot drop one sample; a missing reward crashes it).
+- `POST /adapters/slime/{verifier}`: slime v0.3.1 `slime/rollout/rm_hub/__init__.py` `remote_rm`
+  (one sample per POST; the whole JSON answer is the reward, read with `--reward-key reward`).
+  Not judged: `reward` 0 with `"unscored": true` and the status in the same dict.
+- `POST /seed_session`, `POST /verify`: NeMo Gym 0.7.0 `nemo_gym/server_utils.py` `ServerClient`
+  (`http://HOST:PORT/verify`). Not judged: `mask_sample: true`, `failure_kind: "verifier_error"`.
+
+Every count of unjudged items is also in `rlvr_adapter_items_total{adapter,status}`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from rlvr.services.protocol import ScoreItem, ScoreRequest, Status
+from rlvr.services.runtime.auth import require_token
+from rlvr.services.runtime.errors import ApiError, jsonable_errors
+from rlvr.services.runtime.handling import handle_scoring
+from rlvr.services.runtime.service import ScoringService, encode
+from rlvr.services.runtime.settings import Settings, get_settings
+
+router = APIRouter()
+
+# Special tokens a decoded `query` may end with (`<|im_end|>`, `<|endoftext|>`, `</s>`): not the answer.
+_TRAILING_SPECIAL = re.compile(r"(?:\s*(?:<\|[^|<>\s]{1,40}\|>|</s>|<eos>|<pad>))+\s*\Z")
+
+
+def get_service(request: Request) -> ScoringService:
+    service: ScoringService = request.app.state.service
+    return service
+
+
+def _label(value: Any) -> Any:
+    # Labels are strings in every framework's datasets, but a number is what people send first.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return repr(value) if isinstance(value, float) else str(value)
+    return value
+
+
+def _validate(model: type[BaseModel], body: bytes | bytearray) -> Any:
+    if not body:
+        raise ApiError(422, "empty body: send a JSON object")
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise ApiError(422, "malformed request", detail=jsonable_errors(exc.errors())) from None
+
+
+def _check_items(count: int, settings: Settings) -> None:
+    if count > settings.max_items:
+        raise ApiError(413, f"{count} items exceed the limit of {settings.max_items} per request")
+
+
+def _count(request: Request, adapter: str, results: list[dict[str, Any]]) -> None:
+    counter = request.app.state.metrics.adapter_items
+    for result in results:
+        counter.labels(adapter, result["status"]).inc()
+
+
+# --- OpenRLHF ------------------------------------------------------------------------------------
+
+
+class OpenRLHFRequest(BaseModel):
+    """OpenRLHF's body: `query` is prompt + response as decoded (special tokens kept)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    query: list[str]
+    prompts: list[str]
+    labels: list[str]
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _labels(cls, value: Any) -> Any:
+        return [_label(x) for x in value] if isinstance(value, list) else value
+
+
+def completion_from_query(query: str, prompt: str) -> str | None:
+    """The response part of an OpenRLHF `query` (prompt + response), trailing special tokens removed.
+
+    >>> completion_from_query("<|im_start|>Q: 2+2?<|im_end|>#### 4<|im_end|>", "<|im_start|>Q: 2+2?<|im_end|>")
+    '#### 4'
+    """
+    if query.startswith(prompt):
+        start = len(prompt)
+    else:
+        # Decoding may add a BOS token or normalise the prompt's start; its end is still there.
+        found = query.rfind(prompt) if prompt else -1
+        if found < 0:
+            return None
+        start = found + len(prompt)
+    return _TRAILING_SPECIAL.sub("", query[start:])
+
+
+@router.post("/adapters/openrlhf/{verifier}", summary="OpenRLHF remote reward (--reward.remote_url)")
+async def openrlhf(
+    verifier: str,
+    request: Request,
+    settings: Settings = Depends(get_settings),
+    service: ScoringService = Depends(get_service),
+) -> Response:
+    """`{"query", "prompts", "labels"}` -> `{"rewards", "scores", "extra_logs"}`; `?extra_logs=false` omits the logs."""
+    extra_logs = request.query_params.get("extra_logs", "true").lower() not in ("0", "false", "no")
+    located: list[bool] = []
+
+    def parse(body: bytearray) -> ScoreRequest:
+        data: OpenRLHFRequest = _validate(OpenRLHFRequest, body)
+        if not (len(data.query) == len(data.prompts) == len(data.labels)):
+            raise ApiError(
+                422,
+                f"query, prompts and labels must have one entry per sample; got {len(data.query)}, "
+                f"{len(data.prompts)} and {len(data.labels)}",
+            )
+        _check_items(len(data.query), settings)
+        items = []
+        for index, (query, prompt, label) in enumerate(zip(data.query, data.prompts, data.labels, strict=True)):
+            completion = completion_from_query(query, prompt)
+            located.append(completion is not None)
+            # A query whose prompt cannot be found is not scored from the whole text (its few-shot
+            # answers would count): it is reported unscored below.
+            items.append(ScoreItem(id=str(index), completion=completion or "", reference=label))
+        return ScoreRequest(verifier=verifier, items=items or [ScoreItem(completion="", reference="0")])
+
+    def render(score_request: ScoreRequest, verified: Any, _: str, results: list[dict[str, Any]]) -> bytes:
+        results = results[: len(located)]  # an empty batch was scored as one placeholder
+        for index, ok in enumerate(located):
+            if not ok:
+                results[index] = {
+                    **results[index],
+                    "status": Status.ERROR.value,
+                    "reward": None,
+                    "error": "the prompt was not found in the query",
+                    "flags": ["prompt_not_in_query"],
+                }
+        _count(request, "openrlhf", results)
+        rewards = [r["reward"] if r["status"] == Status.SCORED else 0.0 for r in results]
+        answer: dict[str, Any] = {"rewards": rewards, "scores": rewards}
+        if extra_logs:
+            logs: dict[str, list[float]] = {name: [] for name in verified.components}
+            logs["rlvr_unscored"] = []
+            for r in results:
+                scored = r["status"] == Status.SCORED
+                for name in verified.components:
+                    logs[name].append(r["components"].get(name, 0.0) if scored else 0.0)
+                logs["rlvr_unscored"].append(0.0 if scored else 1.0)
+            # One sample per request (0.9.1+): scalars, the shape its experience maker expects.
+            answer["extra_logs"] = {k: v[0] for k, v in logs.items()} if len(results) == 1 else logs
+        return encode(answer)
+
+    return await handle_scoring(request, settings, service, parse, render, via="openrlhf", query_token=True)
+
+
+# --- slime ---------------------------------------------------------------------------------------
+
+
+class SlimeRequest(BaseModel):
+    """slime's `remote_rm` body."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    prompt: str | list[dict[str, Any]] | None = None
+    response: str
+    label: str
+
+    @field_validator("label", mode="before")
+    @classmethod
+    def _label_str(cls, value: Any) -> Any:
+        return _label(value)
+
+
+@router.post("/adapters/slime/{verifier}", summary="slime remote reward (--rm-type remote_rm --rm-url)")
+async def slime(
+    verifier: str,
+    request: Request,
+    settings: Settings = Depends(get_settings),
+    service: ScoringService = Depends(get_service),
+) -> Response:
+    """`{"prompt", "response", "label"}` -> `{"reward": total, "components", "status", ...}` (`--reward-key reward`)."""
+
+    def parse(body: bytearray) -> ScoreRequest:
+        data: SlimeRequest = _validate(SlimeRequest, body)
+        return ScoreRequest(verifier=verifier, items=[ScoreItem(completion=data.response, reference=data.label)])
+
+    def render(_: ScoreRequest, verified: Any, __: str, results: list[dict[str, Any]]) -> bytes:
+        (result,) = results
+        _count(request, "slime", results)
+        scored = result["status"] == Status.SCORED
+        return encode(
+            {
+                "reward": result["reward"] if scored else 0.0,
+                "components": result["components"] if scored else dict.fromkeys(verified.components, 0.0),
+                "status": result["status"],
+                "unscored": not scored,
+                "answer": result["answer"],
+                "flags": result["flags"],
+                "error": result["error"],
+            }
+        )
+
+    return await handle_scoring(request, settings, service, parse, render, via="slime", query_token=True)
+
+
+# --- NeMo Gym ------------------------------------------------------------------------------------
+
+
+class NeMoGymVerifyRequest(BaseModel):
+    """NeMo Gym's verify request: the run request (`responses_create_params`, task fields) + `response`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    responses_create_params: dict[str, Any] = Field(default_factory=dict)
+    response: dict[str, Any]
+
+
+def response_text(response: dict[str, Any]) -> str:
+    """The assistant's text in an OpenAI Responses object: every `output_text` of its `message` items."""
+    parts = []
+    for item in response.get("output") or []:
+        if isinstance(item, dict) and item.get("type") == "message":
+            for content in item.get("content") or []:
+                if isinstance(content, dict) and content.get("type") == "output_text":
+                    parts.append(str(content.get("text", "")))
+    return "".join(parts)
+
+
+@router.post("/seed_session", summary="NeMo Gym: start a session (stateless here)")
+async def seed_session(request: Request, settings: Settings = Depends(get_settings)) -> Response:
+    require_token(request, settings, allow_query=True)
+    return Response(b"{}", media_type="application/json")
+
+
+@router.post("/verify", summary="NeMo Gym resource-server verify")
+async def verify(
+    request: Request,
+    settings: Settings = Depends(get_settings),
+    service: ScoringService = Depends(get_service),
+) -> Response:
+    """The request echoed back with `reward`, `reward_components`, and `mask_sample`/`failure_kind` when not judged."""
+    field = settings.nemo_gym_reference_field
+    echoed: dict[str, Any] = {}
+
+    def parse(body: bytearray) -> ScoreRequest:
+        data: NeMoGymVerifyRequest = _validate(NeMoGymVerifyRequest, body)
+        extra = data.model_extra or {}
+        if field not in extra:
+            why = f"the task field {field!r} (the reference) is missing; its name is RLVR_NEMO_GYM_REFERENCE_FIELD"
+            raise ApiError(422, why)
+        echoed.update(orjson.loads(body))
+        item = ScoreItem(completion=response_text(data.response), reference=_label(extra[field]))
+        return ScoreRequest(verifier=settings.nemo_gym_verifier, items=[item])
+
+    def render(_: ScoreRequest, verified: Any, __: str, results: list[dict[str, Any]]) -> bytes:
+        (result,) = results
+        _count(request, "nemo_gym", results)
+        scored = result["status"] == Status.SCORED
+        answer = echoed | {
+            "reward": result["reward"] if scored else 0.0,
+            "reward_components": result["components"] if scored else dict.fromkeys(verified.components, 0.0),
+            "mask_sample": not scored,
+            "failure_kind": None if scored else "verifier_error",
+            "failure_reason": None if scored else f"{result['status']}: {result['error']}",
+        }
+        return encode(answer)
+
+    return await handle_scoring(request, settings, service, parse, render, via="nemo_gym", query_token=True)

@@ -1,0 +1,83 @@
+"""The path every scoring request takes, whatever its wire format (`/score`, `/invocations`, adapters).
+
+Token, size limits and the in-flight budget, the body read into one buffer, parsing, scoring
+with cancellation on disconnect, and a refused body drained so that the client reads its 4xx.
+The format-specific parts come in as two functions: bytes -> ScoreRequest, results -> bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+
+from rlvr.services.protocol import ScoreRequest
+from rlvr.services.runtime.auth import require_token
+from rlvr.services.runtime.errors import ApiError
+from rlvr.services.runtime.limits import declared_length, drain, read_body
+from rlvr.services.runtime.service import ScoringService
+from rlvr.services.runtime.settings import Settings
+
+log = logging.getLogger("rlvr.service")
+
+Parse = Callable[[bytearray], ScoreRequest]
+Render = Callable[[ScoreRequest, Any, str, list[dict[str, Any]]], Awaitable[bytes] | bytes]
+
+
+async def handle_scoring(
+    request: Request,
+    settings: Settings,
+    service: ScoringService,
+    parse: Parse,
+    render: Render,
+    via: str,
+    query_token: bool = False,
+) -> Response:
+    """Score one request of any wire format; see the module docstring."""
+    try:
+        require_token(request, settings, allow_query=query_token)
+        declared = declared_length(request, settings.max_body_bytes)
+        with service.admission(declared) as budget:
+            body = await read_body(request, settings.max_body_bytes, budget)
+            score_request = parse(body)
+            del body  # the parsed strings are all that is kept while scoring
+
+            async def work() -> bytes:
+                verifier, request_id, results = await service.results(score_request, via=via)
+                rendered = render(score_request, verifier, request_id, results)
+                return await rendered if asyncio.iscoroutine(rendered) else rendered  # type: ignore[return-value]
+
+            payload = await unless_disconnected(request, work())
+    except ApiError:
+        await drain(request)
+        raise
+    if payload is None:
+        service.metrics.disconnects.inc()
+        return Response(status_code=499)  # nobody is listening; the work was dropped
+    return Response(payload, media_type="application/json")
+
+
+async def unless_disconnected(request: Request, work: Coroutine[Any, Any, bytes]) -> bytes | None:
+    """The result of `work`, or None (with `work` cancelled) when the client disconnects first."""
+    task = asyncio.ensure_future(work)
+
+    async def disconnected() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    watch = asyncio.ensure_future(disconnected())
+    try:
+        await asyncio.wait({task, watch}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    log.info("client disconnected; its remaining work was dropped")
+    return None

@@ -1,0 +1,267 @@
+"""Other trainers' reward protocols on the same service: the same rewards as `/score`, honest failures.
+
+OpenRLHF's own client code (0.11.2, installed --no-deps by `make setup`) drives its adapter; for the
+others the requests are the shapes quoted in `rlvr/services/runtime/adapters.py` from their released
+source (slime is not on PyPI; NeMo Gym needs Python 3.13 and an antlr4 that clashes with
+math-verify's; verl imports ray), and the verl/TRL integrations are called exactly as those
+frameworks call a reward function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from rlvr.integrations.trl import Endpoint, reward_functions
+from rlvr.integrations.verl import compute_score, compute_score_batch
+from rlvr.services.runtime import Settings
+
+PROMPT = "Question: Tom has 3 apples and gets 2 more.\nSolution: 3 + 2 = 5\n#### 5\n\nQuestion: 9 * 2?\nSolution:"
+# The eight gsm8k spec cases: (completion, reference, reward). The prompt's own `#### 5` must never count.
+CASES = [
+    (" 9 * 2 = 18.\n#### 18", "18", 1.5),  # GSM8K's form
+    (" Let's think step by step.\n#### The final answer is 18", "#### 18", 1.5),  # the recipe's form, a whole solution
+    (" The total is \\boxed{18}.", "18", 1.5),  # LaTeX box
+    (" <answer>$18</answer>", "18", 1.5),  # tags, dollar sign
+    (" #### 17", "18", 0.5),  # formatted, wrong
+    (" The answer is 18", "18", 0.0),  # no final-answer form: strict
+    (" #### 18 or 20", "18", 0.0),  # several numbers in the slot
+    (" #### 18\nQuestion: and 9 * 3?\n#### 27", "18", 0.0),  # runs on into another question: conflicting
+]
+HANG = "tests.plugins.misbehaving:MisbehavingVerifier"
+
+
+@pytest.fixture(scope="module")
+def gsm8k_url() -> str:
+    from rlvr.services.runtime import create_app
+    from rlvr.services.runtime.local_server import running_server
+
+    with running_server(create_app(Settings())) as url:
+        yield url
+
+
+def test_score_gives_the_expected_rewards(gsm8k_url: str) -> None:
+    body = {"items": [{"completion": c, "reference": r} for c, r, _ in CASES]}
+    results = httpx.post(f"{gsm8k_url}/score", json=body).json()["results"]
+    assert [r["reward"] for r in results] == [reward for *_, reward in CASES]
+
+
+@pytest.mark.parametrize(("completion", "reference", "reward"), CASES)
+def test_openrlhf_own_client_one_sample_per_request(gsm8k_url: str, completion: str, reference: str, reward: float):
+    from openrlhf.utils.agent import SingleTurnAgentExecutor  # openrlhf 0.11.2, the --reward.remote_url client
+
+    executor = SingleTurnAgentExecutor(f"{gsm8k_url}/adapters/openrlhf/gsm8k")
+    query = PROMPT + completion + "<|im_end|>"  # decoded with special tokens, as OpenRLHF sends it
+    (answer,) = asyncio.run(executor._fetch_rewards_via_http([query], [PROMPT], [reference]))
+    assert answer["rewards"] == answer["scores"] == [reward]
+    assert answer["extra_logs"]["rlvr_unscored"] == 0.0
+    assert answer["extra_logs"]["format"] + answer["extra_logs"]["correctness"] == reward
+
+
+def test_openrlhf_08_batch_shape(gsm8k_url: str) -> None:
+    """0.8.x `remote_rm_utils.request_api_wrapper`: one POST of the whole batch; lists back, one per query."""
+    body = {"query": [PROMPT + c for c, _, _ in CASES], "prompts": [PROMPT] * 8, "labels": [r for _, r, _ in CASES]}
+    answer = httpx.post(f"{gsm8k_url}/adapters/openrlhf/gsm8k", json=body).json()
+    assert answer["rewards"] == [reward for *_, reward in CASES]
+    assert all(len(v) == 8 for v in answer["extra_logs"].values())
+    # 0.8.10-0.8.11 torch.cat their extra_logs and crash on lists: `?extra_logs=false` leaves them out.
+    plain = httpx.post(f"{gsm8k_url}/adapters/openrlhf/gsm8k?extra_logs=false", json=body).json()
+    assert set(plain) == {"rewards", "scores"}
+    # 0.9.1-0.11.0 also post empty lists to every other URL.
+    empty = httpx.post(f"{gsm8k_url}/adapters/openrlhf/gsm8k", json={"query": [], "prompts": [], "labels": []})
+    assert empty.json()["rewards"] == []
+
+
+def test_openrlhf_prompt_not_in_query_is_unscored_not_read_whole(gsm8k_url: str) -> None:
+    body = {"query": ["#### 18"], "prompts": ["a prompt that was rewritten"], "labels": ["18"]}
+    answer = httpx.post(f"{gsm8k_url}/adapters/openrlhf/gsm8k", json=body).json()
+    assert answer["rewards"] == [0.0] and answer["extra_logs"]["rlvr_unscored"] == 1.0
+
+
+@pytest.mark.parametrize(("completion", "reference", "reward"), CASES)
+def test_slime(gsm8k_url: str, completion: str, reference: str, reward: float) -> None:
+    """slime `remote_rm`: `{"prompt", "response", "label"}`; the JSON answer is the reward (`--reward-key reward`)."""
+    body = {"prompt": PROMPT, "response": completion, "label": reference}
+    answer = httpx.post(f"{gsm8k_url}/adapters/slime/gsm8k", json=body).json()
+    assert answer["reward"] == reward and answer["status"] == "scored" and answer["unscored"] is False
+    assert sum(answer["components"].values()) == reward
+
+
+def _nemo_body(completion: str, reference: str) -> dict:
+    """NeMo Gym 0.7.0 BaseVerifyRequest: the run request, the model's Responses object, the task fields."""
+    return {
+        "responses_create_params": {"input": [{"role": "user", "content": PROMPT}], "temperature": 1.0},
+        "response": {
+            "id": "resp_1",
+            "object": "response",
+            "output": [
+                {"type": "reasoning", "id": "r1", "summary": [{"type": "summary_text", "text": "#### 99"}]},
+                {
+                    "type": "message",
+                    "id": "m1",
+                    "role": "assistant",
+                    "status": "completed",
+                    "content": [{"type": "output_text", "text": completion, "annotations": []}],
+                },
+            ],
+        },
+        "expected_answer": reference,
+    }
+
+
+@pytest.mark.parametrize(("completion", "reference", "reward"), CASES)
+def test_nemo_gym_seed_then_verify_at_the_root(gsm8k_url: str, completion: str, reference: str, reward: float):
+    with httpx.Client(base_url=gsm8k_url) as client:
+        assert client.post("/seed_session", json={"responses_create_params": {"input": []}}).json() == {}
+        body = _nemo_body(completion, reference)
+        answer = client.post("/verify", json=body).json()
+    assert answer["reward"] == reward and answer["mask_sample"] is False and answer["failure_kind"] is None
+    assert answer["expected_answer"] == reference and answer["response"] == body["response"]  # echoed
+    assert sum(answer["reward_components"].values()) == reward
+
+
+@pytest.mark.parametrize(("completion", "reference", "reward"), CASES)
+def test_verl_compute_score(gsm8k_url: str, completion: str, reference: str, reward: float) -> None:
+    """As verl 0.9.1's naive reward manager calls it: keyword arguments, awaited (it is async)."""
+    result = asyncio.run(
+        compute_score(
+            data_source="openai/gsm8k",
+            solution_str=completion,
+            ground_truth=reference,
+            extra_info={"index": 0, "num_turns": 1},
+            url=gsm8k_url,
+        )
+    )
+    assert result == {"score": reward, "format": 0.5 if reward else 0.0, "correctness": 1.0 if reward == 1.5 else 0.0,
+                      "unscored": 0.0}  # fmt: skip
+
+
+def _score_requests(url: str) -> float:
+    prefix = 'rlvr_requests_total{code="200",route="/score"} '
+    lines = httpx.get(f"{url}/metrics").text.splitlines()
+    return next((float(line.removeprefix(prefix)) for line in lines if line.startswith(prefix)), 0.0)
+
+
+def test_verl_batched_form_one_request(gsm8k_url: str) -> None:
+    before = _score_requests(gsm8k_url)
+    scores = compute_score_batch(
+        data_sources=["gsm8k"] * 8,
+        solution_strs=[c for c, _, _ in CASES],
+        ground_truths=[r for _, r, _ in CASES],
+        extra_infos=[{}] * 8,
+        url=gsm8k_url,
+    )
+    assert [s["score"] for s in scores] == [reward for *_, reward in CASES]
+    assert _score_requests(gsm8k_url) == before + 1  # eight samples, one request
+
+
+def test_trl_reward_functions(gsm8k_url: str) -> None:
+    rewards = reward_functions([Endpoint("gsm8k", gsm8k_url)], reference_column="answer")
+    assert [f.__name__ for f in rewards.funcs] == ["format", "correctness"] and rewards.weights == [1.0, 1.0]
+    kwargs = {"prompts": [PROMPT] * 8, "completions": [c for c, _, _ in CASES], "answer": [r for _, r, _ in CASES]}
+
+    async def step() -> list:
+        return await asyncio.gather(*(f(**kwargs) for f in rewards.funcs))
+
+    fmt, cor = asyncio.run(step())
+    assert [f + c for f, c in zip(fmt, cor, strict=True)] == [reward for *_, reward in CASES]
+
+
+# --- items the verifier could not judge: never a silent zero ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hang_url() -> str:
+    from rlvr.services.runtime import create_app
+    from rlvr.services.runtime.local_server import running_server
+
+    with running_server(create_app(Settings(verifiers=[HANG], workers=1, item_deadline_s=0.5))) as url:
+        yield url
+
+
+def test_unscored_through_openrlhf(hang_url: str) -> None:
+    body = {"query": ["P:ok", "P:hang"], "prompts": ["P:", "P:"], "labels": ["1", "1"]}
+    answer = httpx.post(f"{hang_url}/adapters/openrlhf/misbehaving", json=body).json()
+    assert answer["rewards"] == [1.0, 0.0] and answer["extra_logs"]["rlvr_unscored"] == [0.0, 1.0]
+    metrics = httpx.get(f"{hang_url}/metrics").text
+    assert 'rlvr_adapter_items_total{adapter="openrlhf",status="timeout"} 1.0' in metrics
+
+
+def test_unscored_through_slime(hang_url: str) -> None:
+    answer = httpx.post(f"{hang_url}/adapters/slime/misbehaving", json={"response": "hang", "label": 1}).json()
+    assert (answer["reward"], answer["unscored"], answer["status"]) == (0.0, True, "timeout")
+
+
+def test_unscored_through_nemo_gym(serve) -> None:
+    url = serve(Settings(verifiers=[HANG], workers=1, item_deadline_s=0.5))
+    answer = httpx.post(f"{url}/verify", json=_nemo_body("hang", "1")).json()
+    assert answer["mask_sample"] is True and answer["failure_kind"] == "verifier_error"
+    assert "timeout" in answer["failure_reason"]
+
+
+def test_unscored_through_verl_and_trl(hang_url: str) -> None:
+    result = asyncio.run(compute_score("x", "hang", "1", url=hang_url))
+    assert result == {"score": 0.0, "ok": 0.0, "unscored": 1.0}
+    rewards = reward_functions([Endpoint("m", hang_url)])
+    out = asyncio.run(rewards.funcs[0](completions=["ok", "hang"], reference=["1", "1"]))
+    assert out == [1.0, None]  # TRL masks None
+
+
+# --- auth, limits, malformed bodies ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def token_url() -> str:
+    from rlvr.services.runtime import create_app
+    from rlvr.services.runtime.local_server import running_server
+
+    app = create_app(Settings(api_token="s3cret-token", max_body_bytes=64 * 1024, max_items=16))
+    with running_server(app) as url:
+        yield url
+
+
+ADAPTERS = [
+    ("/adapters/openrlhf/gsm8k", {"query": ["P #### 1"], "prompts": ["P"], "labels": ["1"]}),
+    ("/adapters/slime/gsm8k", {"prompt": "P", "response": "#### 1", "label": "1"}),
+    ("/verify", _nemo_body("#### 1", "1")),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), ADAPTERS)
+def test_adapters_need_the_token_in_the_url_or_a_header(token_url: str, path: str, body: dict) -> None:
+    refused = httpx.post(f"{token_url}{path}", json=body)
+    assert refused.status_code == 401 and "s3cret" not in refused.text
+    wrong = httpx.post(f"{token_url}{path}?token=nope", json=body)
+    assert wrong.status_code == 401 and "nope" not in wrong.text
+    assert httpx.post(f"{token_url}{path}?token=s3cret-token", json=body).status_code == 200
+    assert (
+        httpx.post(f"{token_url}{path}", json=body, headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+    )
+    assert "s3cret" not in httpx.get(f"{token_url}/metrics").text  # nor in any label
+
+
+def test_score_itself_takes_no_token_in_the_url(token_url: str) -> None:
+    body = {"items": [{"completion": "#### 1", "reference": "1"}]}
+    assert httpx.post(f"{token_url}/score?token=s3cret-token", json=body).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/adapters/openrlhf/gsm8k", {"query": ["a", "b"], "prompts": ["a"], "labels": ["1"]}, 422),  # lengths differ
+        ("/adapters/openrlhf/gsm8k", {"query": "not a list"}, 422),  # wrong type
+        ("/adapters/openrlhf/gsm8k", {"query": ["q"] * 17, "prompts": ["q"] * 17, "labels": ["1"] * 17}, 413),  # items
+        ("/adapters/openrlhf/nope", {"query": ["q"], "prompts": ["q"], "labels": ["1"]}, 422),  # unknown verifier
+        ("/adapters/slime/gsm8k", {"prompt": "p"}, 422),  # no response
+        ("/adapters/slime/gsm8k", {"response": "x" * 100_000, "label": "1"}, 413),  # body over the limit
+        ("/verify", {"response": {"output": []}}, 422),  # no expected_answer
+        ("/verify", [1, 2], 422),  # not an object
+    ],
+)
+def test_bad_bodies_get_a_clear_4xx(token_url: str, path: str, body: object, status: int) -> None:
+    reply = httpx.post(f"{token_url}{path}?token=s3cret-token", content=json.dumps(body))
+    assert reply.status_code == status, reply.text
+    assert reply.json()["error"]
