@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint bench demo clean compose-smoke
+.PHONY: setup test lint bench demo reproduce clean compose-smoke
 
 setup: $(STAMP)
 
@@ -47,6 +47,11 @@ bench: setup
 DATA ?=
 demo: setup
 	$(VENV)/bin/rlvr demo --config configs/cpu-demo.yaml $(if $(DATA),--data $(DATA),)
+
+# The published recipe on a GPU machine (refuses without one): MODEL=/path/to/Qwen2.5-0.5B
+MODEL ?= Qwen/Qwen2.5-0.5B
+reproduce: setup
+	$(VENV)/bin/rlvr reproduce --model $(MODEL) $(if $(DATA),--data $(DATA),)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -147,6 +147,35 @@ def demo(
     Console().print(f"training metrics: {out_dir}/train/metrics.jsonl")
 
 
+@app.command()
+def reproduce(
+    model: Annotated[
+        str, typer.Option(help="Qwen2.5-0.5B: a local directory or a cached hub id.")
+    ] = "Qwen/Qwen2.5-0.5B",
+    data: Annotated[str, typer.Option(help="GSM8K: train.jsonl beside test.jsonl, or openai/gsm8k.")] = (
+        "../shared/data/gsm8k/train.jsonl"
+    ),
+    n: Annotated[int, typer.Option(help="Test problems evaluated (the published figures use 100).")] = 100,
+    out_dir: Annotated[str, typer.Option(help="Where everything goes.")] = "runs/reproduce",
+) -> None:
+    """The published recipe end to end on a GPU: base eval, GRPO, trained eval, beside the published table."""
+    import logging
+
+    from rich.console import Console
+
+    from rlvr.trainer.reproduce import CannotReproduce
+    from rlvr.trainer.reproduce import reproduce as run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        report = run(model=model, data=data, n=n, out_dir=out_dir)
+    except CannotReproduce as exc:
+        Console(stderr=True).print(f"[red]cannot reproduce here:[/red] {exc}")
+        raise typer.Exit(2) from None
+    Console().print(report["table"])
+    Console().print(f"plot: {out_dir}/accuracy.png")
+
+
 def main() -> None:
     app()
 

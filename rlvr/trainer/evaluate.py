@@ -209,7 +209,7 @@ def markdown_table(summary: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _line_plot(
+def line_plot(
     series: dict[str, list[tuple[float, float]]],
     xlabel: str,
     ylabel: str,
@@ -245,7 +245,7 @@ def plot(summary: list[dict[str, Any]], path: Path) -> None:
     }
     shots = sorted({s["shots"] for s in summary})
     title = "Greedy accuracy by few-shot count"
-    _line_plot(series, "few-shot examples (k)", "accuracy (%)", title, path, xticks=shots, marker="o")
+    line_plot(series, "few-shot examples (k)", "accuracy (%)", title, path, xticks=shots, marker="o")
 
 
 def plot_reward_curve(metrics_jsonl: Path, path: Path) -> None:
@@ -253,7 +253,7 @@ def plot_reward_curve(metrics_jsonl: Path, path: Path) -> None:
     rows = [json.loads(line) for line in metrics_jsonl.read_text().splitlines() if line.strip()]
     names = sorted({k for r in rows for k in r if k.startswith("rewards/") and k.endswith("/mean")})
     series = {name.split("/")[1]: [(r["step"], r[name]) for r in rows if name in r] for name in names}
-    _line_plot(
+    line_plot(
         series, "GRPO step", "mean reward component", "Training reward (from the verifier service)", path, marker="."
     )
 
