@@ -81,6 +81,33 @@ def test_openrlhf_prompt_not_in_query_is_unscored_not_read_whole(gsm8k_url: str)
     assert answer["rewards"] == [0.0] and answer["extra_logs"]["rlvr_unscored"] == 1.0
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        PROMPT + " #### 5\n" + PROMPT + " #### 18",  # the response repeats the question and answers again
+        "<s>" + PROMPT + " #### 5\n" + PROMPT + " #### 18",  # same, behind a BOS token
+        "<|begin_of_text|>" + PROMPT + " #### 5\n" + PROMPT + " #### 18<|im_end|>",
+    ],
+)
+def test_openrlhf_reads_the_whole_response_after_the_first_prompt(gsm8k_url: str, query: str) -> None:
+    body = {"query": [query], "prompts": [PROMPT], "labels": ["18"]}
+    answer = httpx.post(f"{gsm8k_url}/adapters/openrlhf/gsm8k", json=body).json()
+    assert answer["rewards"] == [0.0] and answer["extra_logs"]["rlvr_unscored"] == 0.0  # conflicting: nothing
+
+
+def test_openrlhf_special_token_runs_are_stripped_in_linear_time() -> None:
+    import time
+
+    from rlvr.services.runtime.adapters import strip_trailing_special
+
+    for hostile in (" <|a|>" * 200_000 + "x", " " * 1_000_000 + "x", " <|im_end|>" * 100_000):
+        started = time.perf_counter()
+        strip_trailing_special(hostile)
+        assert time.perf_counter() - started < 2.0  # measured ~0.3 s per MB; a quadratic scan takes hours
+    assert strip_trailing_special("#### 4 <|im_end|>\n<|endoftext|></s>") == "#### 4"
+    assert strip_trailing_special("a <|not a token|>") == "a <|not a token|>"
+
+
 @pytest.mark.parametrize(("completion", "reference", "reward"), CASES)
 def test_slime(gsm8k_url: str, completion: str, reference: str, reward: float) -> None:
     """slime `remote_rm`: `{"prompt", "response", "label"}`; the JSON answer is the reward (`--reward-key reward`)."""
@@ -259,8 +286,37 @@ def test_score_itself_takes_no_token_in_the_url(token_url: str) -> None:
         ("/adapters/slime/gsm8k", {"response": "x" * 100_000, "label": "1"}, 413),  # body over the limit
         ("/verify", {"response": {"output": []}}, 422),  # no expected_answer
         ("/verify", [1, 2], 422),  # not an object
+        ("/verify", {"response": {}, "expected_answer": None}, 422),  # a null reference
+        ("/verify", {"response": {}, "expected_answer": {"a": 1}}, 422),  # an object as reference
+        ("/verify", {"response": {}, "expected_answer": True}, 422),  # a boolean as reference
     ],
 )
+def test_odd_but_valid_nemo_gym_bodies_are_scored(token_url: str) -> None:
+    for response in ({"output": 5}, {"output": [{"type": "message", "content": 7}]}, {}):
+        reply = httpx.post(
+            f"{token_url}/verify?token=s3cret-token", json={"response": response, "expected_answer": "1"}
+        )
+        assert reply.status_code == 200 and reply.json()["reward"] == 0.0  # no text: no answer
+    big = {"response": {}, "expected_answer": "1", "task_id": 123456789012345678901234567890}
+    echoed = httpx.post(f"{token_url}/verify?token=s3cret-token", json=big).json()
+    assert echoed["task_id"] == 123456789012345678901234567890  # echoed exactly
+
+
+def test_seeded_junk_bodies_never_yield_5xx_on_adapters(token_url: str) -> None:
+    import random
+
+    rng = random.Random(7)
+    fragments = [b"{", b"}", b"[", b"]", b'"query"', b'"prompts"', b'"labels"', b'"response"', b'"label"',
+                 b":", b",", b'"expected_answer"', b'"output"', b'"content"', b"null", b"1e999", b"NaN",
+                 b'"x"', b"7"]  # fmt: skip
+    paths = ["/adapters/openrlhf/gsm8k", "/adapters/slime/gsm8k", "/verify", "/seed_session"]
+    with httpx.Client(base_url=token_url, timeout=30) as client:
+        for _ in range(400):
+            body = b"".join(rng.choice(fragments) for _ in range(rng.randint(0, 30)))
+            reply = client.post(f"{rng.choice(paths)}?token=s3cret-token", content=body)
+            assert reply.status_code < 500, (body, reply.text)
+
+
 def test_bad_bodies_get_a_clear_4xx(token_url: str, path: str, body: object, status: int) -> None:
     reply = httpx.post(f"{token_url}{path}?token=s3cret-token", content=json.dumps(body))
     assert reply.status_code == status, reply.text

@@ -179,6 +179,26 @@ def test_slow_writer_does_not_block_others(serve) -> None:
         assert reply.status_code == 200
 
 
+def test_a_stalled_body_holds_nothing_and_times_out(serve) -> None:
+    """Two sockets that declare 32 MiB and send nothing: others are still served; they get 408."""
+    url = serve(Settings(body_timeout_s=1.0))
+    parts = urlsplit(url)
+    stalled = []
+    for _ in range(2):
+        sock = socket.create_connection((parts.hostname, parts.port))
+        sock.sendall(f"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: {32 << 20}\r\n\r\n{{".encode())
+        stalled.append(sock)
+    try:
+        reply = _post(url, {"items": [{"completion": "#### 1", "reference": "1"}]}, timeout=5)
+        assert reply.status_code == 200  # no budget reserved for bytes that never came
+        for sock in stalled:
+            sock.settimeout(10)
+            assert sock.recv(100).startswith(b"HTTP/1.1 408")
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
 def test_seeded_junk_bodies_never_yield_5xx(service_url: str) -> None:
     rng = random.Random(1234)
     fragments = [b"{", b"}", b"[", b"]", b'"items"', b":", b",", b'"completion"', b'"reference"', b"null",
@@ -256,3 +276,17 @@ def test_peak_memory_under_the_worst_admitted_load_fits_the_pod_limit() -> None:
         peak = peak_rss_bytes(proc.pid)
     assert 200 in statuses and set(statuses) <= {200, 429}, statuses  # the budget admits two at most
     assert peak < 512 * 2**20, f"peak RSS of the server and its workers: {peak / 2**20:.0f} MiB"
+
+
+def test_a_verdict_whose_reward_overflows_is_invalid() -> None:
+    from rlvr.services.runtime.scoring import score_one
+    from rlvr.services.verifiers.base import Verdict, Verifier
+
+    class Overflowing(Verifier):
+        name, version, components = "overflowing", "0", {"a": 1.0, "b": 1.0}
+
+        def score(self, completion: str, reference: str) -> Verdict:
+            return Verdict(components={"a": 1e308, "b": 1e308})  # each finite, the sum not
+
+    outcome = score_one(Overflowing(), "x", "1")
+    assert outcome.status == "error" and "sum" in (outcome.error or "") and outcome.flags == ("invalid_verdict",)

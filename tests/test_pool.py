@@ -110,3 +110,25 @@ def test_no_spare_in_time_is_a_labelled_start_error() -> None:
     spares = _Spares({"misbehaving": PLUGIN}, count=0)
     with pytest.raises(WorkerStartError, match="no spare worker"):
         spares.take(timeout_s=0.1)
+
+
+def test_an_empty_batch_is_an_empty_answer() -> None:
+    import asyncio
+
+    from rlvr.services.runtime.pool import WorkerPool
+
+    assert asyncio.run(WorkerPool({"misbehaving": PLUGIN}, size=1, item_deadline_s=1).score("misbehaving", [], 1)) == []
+
+
+def test_a_pool_that_cannot_start_leaves_no_process_behind() -> None:
+    import asyncio
+    import multiprocessing
+
+    import pytest
+
+    from rlvr.services.runtime.pool import WorkerPool, WorkerStartError
+
+    pool = WorkerPool({"broken": "tests.plugins.no_such_module:Verifier"}, size=2, item_deadline_s=1)
+    with pytest.raises(WorkerStartError):
+        asyncio.run(pool.start())
+    assert multiprocessing.active_children() == []

@@ -64,6 +64,7 @@ class ScoreRequest(BaseModel):
     request_id: str | None = Field(default=None, description="Echoed back; generated when absent.")
     deadline_s: float | None = Field(
         default=None,
+        strict=True,  # a number: `true` is not one second
         gt=0,
         le=3600,
         description="Time budget of the whole request; items not judged by then come back `timeout`. "

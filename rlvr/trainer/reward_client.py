@@ -201,7 +201,7 @@ class SharedBatch:
     def __init__(self, client: RewardClient, consumers: int) -> None:
         self.client = client
         self.consumers = consumers
-        self._inflight: dict[int, list[Any]] = {}
+        self._inflight: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Any]] = {}
         self.last_latency_s = 0.0  # wall time of the latest batch's request(s)
 
     async def _timed_score(self, items: list[ScoreItem]) -> list[ItemResult]:
@@ -213,7 +213,7 @@ class SharedBatch:
 
     async def results(self, completions: Sequence[Any], references: Sequence[str]) -> list[ItemResult]:
         texts = [completion_text(c) for c in completions]
-        key = hash((tuple(texts), tuple(references)))
+        key = (tuple(texts), tuple(references))  # the batch itself: a hash could collide
         entry = self._inflight.get(key)
         if entry is None:
             items = [

@@ -18,10 +18,8 @@ Every count of unjudged items is also in `rlvr_adapter_items_total{adapter,statu
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -34,8 +32,41 @@ from rlvr.services.runtime.settings import Settings, get_settings
 
 router = APIRouter()
 
-# Special tokens a decoded `query` may end with (`<|im_end|>`, `<|endoftext|>`, `</s>`): not the answer.
-_TRAILING_SPECIAL = re.compile(r"(?:\s*(?:<\|[^|<>\s]{1,40}\|>|</s>|<eos>|<pad>))+\s*\Z")
+# Special tokens around a decoded `query` (`<|im_end|>`, `<|endoftext|>`, `</s>`): not the answer.
+_SPECIAL_WORDS = ("</s>", "<s>", "<eos>", "<pad>", "<bos>")
+_MAX_SPECIAL_CHARS = 44  # `<|` + 40 + `|>`
+_MAX_PREFIX_CHARS = 64  # what decoding may put before the prompt (a BOS token), at most
+
+
+def _special_before(text: str, end: int) -> int:
+    """Start of a special token ending at `end`, or -1."""
+    if text.endswith("|>", 0, end):
+        start = text.rfind("<|", max(0, end - _MAX_SPECIAL_CHARS), end - 2)
+        inner = text[start + 2 : end - 2] if start >= 0 else ""
+        if start >= 0 and len(inner) > 0 and not any(c.isspace() or c in "<>|" for c in inner):
+            return start
+    return next((end - len(w) for w in _SPECIAL_WORDS if text.endswith(w, 0, end)), -1)
+
+
+def strip_trailing_special(text: str) -> str:
+    """`text` without the special tokens and whitespace it ends with, in linear time.
+
+    >>> strip_trailing_special("#### 4 <|im_end|>\\n<|endoftext|>")
+    '#### 4'
+    """
+    end = len(text)
+    while True:
+        while end and text[end - 1].isspace():
+            end -= 1
+        start = _special_before(text, end)
+        if start < 0:
+            return text[:end]
+        end = start
+
+
+def _only_special(text: str) -> bool:
+    """Whether `text` is nothing but special tokens and whitespace (what a BOS prefix looks like)."""
+    return not strip_trailing_special(text)
 
 
 def get_service(request: Request) -> ScoringService:
@@ -91,18 +122,17 @@ class OpenRLHFRequest(BaseModel):
 def completion_from_query(query: str, prompt: str) -> str | None:
     """The response part of an OpenRLHF `query` (prompt + response), trailing special tokens removed.
 
-    >>> completion_from_query("<|im_start|>Q: 2+2?<|im_end|>#### 4<|im_end|>", "<|im_start|>Q: 2+2?<|im_end|>")
-    '#### 4'
+    The prompt must open the query, after at most a short run of special tokens (a BOS token the
+    decoder adds); anything else is None (not scored): reading from a *later* copy of the prompt
+    would let a response that repeats the question hide the answers it gave before it.
+
+    >>> completion_from_query("<s>Q: 2+2?\\nA: #### 4<|im_end|>", "Q: 2+2?\\nA:")
+    ' #### 4'
     """
-    if query.startswith(prompt):
-        start = len(prompt)
-    else:
-        # Decoding may add a BOS token or normalise the prompt's start; its end is still there.
-        found = query.rfind(prompt) if prompt else -1
-        if found < 0:
-            return None
-        start = found + len(prompt)
-    return _TRAILING_SPECIAL.sub("", query[start:])
+    found = query.find(prompt, 0, len(prompt) + _MAX_PREFIX_CHARS) if prompt else 0
+    if found < 0 or not _only_special(query[:found]):
+        return None
+    return strip_trailing_special(query[found + len(prompt) :])
 
 
 @router.post("/adapters/openrlhf/{verifier}", summary="OpenRLHF remote reward (--reward.remote_url)")
@@ -227,12 +257,14 @@ class NeMoGymVerifyRequest(BaseModel):
 
 def response_text(response: dict[str, Any]) -> str:
     """The assistant's text in an OpenAI Responses object: every `output_text` of its `message` items."""
+    output = response.get("output")
     parts = []
-    for item in response.get("output") or []:
+    for item in output if isinstance(output, list) else []:
         if isinstance(item, dict) and item.get("type") == "message":
-            for content in item.get("content") or []:
-                if isinstance(content, dict) and content.get("type") == "output_text":
-                    parts.append(str(content.get("text", "")))
+            content = item.get("content")
+            for piece in content if isinstance(content, list) else []:
+                if isinstance(piece, dict) and piece.get("type") == "output_text":
+                    parts.append(str(piece.get("text", "")))
     return "".join(parts)
 
 
@@ -258,8 +290,13 @@ async def verify(
         if field not in extra:
             why = f"the task field {field!r} (the reference) is missing; its name is RLVR_NEMO_GYM_REFERENCE_FIELD"
             raise ApiError(422, why)
-        echoed.update(orjson.loads(body))
-        item = ScoreItem(completion=response_text(data.response), reference=_label(extra[field]))
+        reference = _label(extra[field])
+        if not isinstance(reference, str):
+            raise ApiError(
+                422, f"the task field {field!r} must be a string or a number, not {type(reference).__name__}"
+            )
+        echoed.update(data.model_dump(mode="json"))  # big integers stay integers; NaN becomes null
+        item = ScoreItem(completion=response_text(data.response), reference=reference)
         return ScoreRequest(verifier=settings.nemo_gym_verifier, items=[item])
 
     def render(_: ScoreRequest, verified: Any, __: str, results: list[dict[str, Any]]) -> bytes:

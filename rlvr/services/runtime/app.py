@@ -1,6 +1,7 @@
 """The FastAPI app factory: protocol-v1 routes over a `ScoringService`.
 
-uvicorn --factory rlvr.services.runtime.app:create_app      # or: rlvr serve
+uvicorn --factory --no-access-log rlvr.services.runtime.app:create_app   # or: rlvr serve
+(no access log: adapter URLs may carry `?token=`)
 """
 
 from __future__ import annotations

@@ -14,10 +14,11 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
+from pydantic import ValidationError
 
 from rlvr.services.protocol import ScoreRequest
 from rlvr.services.runtime.auth import require_token
-from rlvr.services.runtime.errors import ApiError
+from rlvr.services.runtime.errors import ApiError, jsonable_errors
 from rlvr.services.runtime.limits import declared_length, drain, read_body
 from rlvr.services.runtime.service import ScoringService
 from rlvr.services.runtime.settings import Settings
@@ -40,10 +41,17 @@ async def handle_scoring(
     """Score one request of any wire format; see the module docstring."""
     try:
         require_token(request, settings, allow_query=query_token)
-        declared = declared_length(request, settings.max_body_bytes)
-        with service.admission(declared) as budget:
-            body = await read_body(request, settings.max_body_bytes, budget)
-            score_request = parse(body)
+        declared_length(request, settings.max_body_bytes)  # 413 before reading anything
+        with service.admission() as budget:
+            try:
+                async with asyncio.timeout(settings.body_timeout_s):
+                    body = await read_body(request, settings.max_body_bytes, budget)
+            except TimeoutError:
+                raise ApiError(408, f"the body did not arrive within {settings.body_timeout_s:g}s") from None
+            try:
+                score_request = parse(body)
+            except ValidationError as exc:  # a translation that produced an invalid protocol-v1 request
+                raise ApiError(422, "malformed request", detail=jsonable_errors(exc.errors())) from None
             del body  # the parsed strings are all that is kept while scoring
 
             async def work() -> bytes:

@@ -56,8 +56,7 @@ async def drain(request: Request) -> None:
 async def read_body(request: Request, limit: int, budget: BodyBudget) -> bytearray:
     """The request body in one buffer, or 413 as soon as it exceeds `limit` bytes.
 
-    Bytes beyond what the client declared are taken from the service's in-flight budget as they
-    arrive (429 when it is spent).
+    Bytes are taken from the service's in-flight budget as they arrive (429 when it is spent).
     """
     body = bytearray()
     while True:

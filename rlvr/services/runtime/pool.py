@@ -68,11 +68,12 @@ def _start_process(specs: dict[str, str]) -> Process:
     proc.start()
     child.close()
     if not parent.poll(STARTUP_TIMEOUT_S):
-        proc.kill()
+        _kill(proc, parent)
         raise WorkerStartError(f"worker did not start within {STARTUP_TIMEOUT_S:.0f}s")
     try:
         parent.recv()
     except EOFError as exc:
+        _kill(proc, parent)
         raise WorkerStartError(f"worker exited while loading verifiers {sorted(specs)}") from exc
     return proc, parent
 
@@ -111,6 +112,8 @@ class _Spares:
 
     def take(self, timeout_s: float = STARTUP_TIMEOUT_S) -> Process:
         """A started worker; a new spare starts in its place."""
+        if self._closed:
+            raise WorkerStartError("the pool is closing")
         try:
             got = self._ready.get(timeout=timeout_s)
         except queue.Empty:
@@ -137,20 +140,27 @@ class _Worker:
 
     def __init__(self, specs: dict[str, str], spares: _Spares) -> None:
         self._spares = spares
+        self._lock = threading.Lock()  # `stop` (the event loop) against `_replace` (a pool thread)
+        self._stopped = False
         self.proc, self.conn = _start_process(specs)
 
     def _replace(self) -> None:
-        _kill(self.proc, self.conn)
-        self.proc, self.conn = self._spares.take()
+        with self._lock:
+            _kill(self.proc, self.conn)
+            if self._stopped:  # shutting down: nothing to replace, and no spare left to take
+                raise WorkerStartError("the pool is closing")
+            self.proc, self.conn = self._spares.take()
 
     def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.conn.send(None)
-        self.proc.join(timeout=2)
-        if self.proc.is_alive():
-            self.proc.kill()
-            self.proc.join(timeout=5)
-        self.conn.close()
+        with self._lock:
+            self._stopped = True
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+            self.proc.join(timeout=2)
+            if self.proc.is_alive():
+                self.proc.kill()
+                self.proc.join(timeout=5)
+            self.conn.close()
 
     def run(
         self,
@@ -254,9 +264,14 @@ class WorkerPool:
     async def start(self) -> None:
         # At least one spare even when none is asked for: replacing a killed worker must not block.
         self._spares = spares = _Spares(self._specs, max(1, self._spare_count))
-        self._workers = await asyncio.gather(
-            *(asyncio.to_thread(_Worker, self._specs, spares) for _ in range(self._size))
+        started = await asyncio.gather(
+            *(asyncio.to_thread(_Worker, self._specs, spares) for _ in range(self._size)), return_exceptions=True
         )
+        self._workers = [w for w in started if isinstance(w, _Worker)]
+        failed = [e for e in started if not isinstance(e, _Worker)]
+        if failed:  # leave nothing running behind a pool that did not start
+            await self.close()
+            raise failed[0]
         for worker in self._workers:
             self._idle.put_nowait(worker)
 
@@ -282,6 +297,8 @@ class WorkerPool:
         self, name: str, items: list[tuple[str, str]], deadline_s: float, abort: threading.Event | None = None
     ) -> list[Outcome]:
         """Score items across the pool; one outcome per item, in order, by `deadline_s` at the latest."""
+        if not items:
+            return []
         abort = abort or threading.Event()
         out: list[Outcome | None] = [None] * len(items)
         size = math.ceil(len(items) / self._size)

@@ -84,16 +84,16 @@ class ScoringService:
         ]
 
     @contextmanager
-    def admission(self, declared_bytes: int) -> Iterator[BodyBudget]:
+    def admission(self) -> Iterator[BodyBudget]:
         """Admit one scoring request, or refuse it with 429 when the service is full.
 
-        `declared_bytes` (the Content-Length, 0 when unknown) is reserved from the in-flight byte
-        budget at once; a body that grows past what it declared takes more as it arrives.
+        Its body takes bytes from the in-flight budget as they arrive (429 when spent), not as
+        declared: a client that declares 32 MiB and sends nothing holds nothing but its slot, and
+        that only until the body timeout.
         """
         if self._inflight >= self.settings.max_concurrent_requests:
             raise self.overloaded(f"{self._inflight} scoring requests in flight")
         budget = BodyBudget(self)
-        budget.take(declared_bytes)
         self._inflight += 1
         self.metrics.inflight.inc()
         try:

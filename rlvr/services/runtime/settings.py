@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         description="Bodies of the requests being read or scored total at most this; more waits as 429.",
     )
     max_items: int = Field(default=4096, gt=0, description="Requests with more items get 413.")
+    body_timeout_s: float = Field(
+        default=30.0, gt=0, description="A body not fully received within this gets 408 (slow or stalled clients)."
+    )
     max_concurrent_requests: int = Field(
         default=64, gt=0, description="Scoring requests in flight before new ones get 429."
     )
