@@ -43,23 +43,29 @@ PLAIN_APP = textwrap.dedent(
 )
 
 
-async def load(url: str, body: dict[str, Any], per_request: int, clients: int, seconds: float) -> float:
-    """Samples scored per second by `clients` concurrent clients posting `body` for `seconds`."""
-    done = 0
+async def load(url: str, body: dict[str, Any], per_request: int, clients: int, seconds: float) -> tuple[float, int]:
+    """Samples scored per second by `clients` concurrent clients posting `body` for `seconds`, and failed requests."""
+    done = failed = 0
     stop = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
 
         async def one() -> None:
-            nonlocal done
+            nonlocal done, failed
             while time.monotonic() < stop:
-                reply = await client.post(url, json=body)
-                reply.raise_for_status()
-                done += per_request
+                try:
+                    reply = await client.post(url, json=body)
+                except httpx.TransportError:  # counted: a server that drops connections under load
+                    failed += 1
+                    continue
+                if reply.status_code == 200:
+                    done += per_request
+                else:
+                    failed += 1
 
         started = time.monotonic()
         await asyncio.gather(*(one() for _ in range(clients)))
-        return done / (time.monotonic() - started)
+        return done / (time.monotonic() - started), failed
 
 
 def plain_server() -> tuple[subprocess.Popen[bytes], str]:
@@ -90,7 +96,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     sample = {"completion": COMPLETION, "reference": REFERENCE}
-    rows: list[tuple[str, float]] = []
+    rows: list[tuple[str, tuple[float, int]]] = []
     with serve_process({"RLVR_VERIFIERS": "gsm8k"}) as (_, url):
         cases: list[tuple[str, str, dict[str, Any], int]] = [
             ("rlvr /adapters/slime (1 sample/POST)", f"{url}/adapters/slime/gsm8k",
@@ -118,14 +124,17 @@ def main() -> None:
     table = Table(title=f"gsm8k rewards, {args.clients} concurrent clients, 127.0.0.1, 2 cores")
     table.add_column("path")
     table.add_column("samples/s", justify="right")
-    lines = ["| path | samples/s |", "|---|---|"]
-    for name, rate in rows:
-        table.add_row(name, f"{rate:,.0f}")
-        lines.append(f"| {name} | {rate:,.0f} |")
+    table.add_column("failed requests", justify="right")
+    lines = ["| path | samples/s | failed requests |", "|---|---|---|"]
+    for name, (rate, failed) in rows:
+        table.add_row(name, f"{rate:,.0f}", str(failed))
+        lines.append(f"| {name} | {rate:,.0f} | {failed} |")
     Console().print(table)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "adapters.md").write_text("\n".join(lines) + "\n")
-    (args.out / "adapters.json").write_text(json.dumps(dict(rows), indent=2))
+    (args.out / "adapters.json").write_text(
+        json.dumps({n: {"samples_per_s": r, "failed": f} for n, (r, f) in rows}, indent=2)
+    )
 
 
 if __name__ == "__main__":
