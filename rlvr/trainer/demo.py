@@ -9,19 +9,12 @@ the way out, whether the demo finished, failed or was interrupted.
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from rlvr.services.runtime.local_server import serve_process
 from rlvr.trainer.config import TrainConfig
 from rlvr.trainer.data import split_path
 from rlvr.trainer.evaluate import EvalConfig, evaluate, plot_reward_curve, write_report
@@ -29,43 +22,13 @@ from rlvr.trainer.evaluate import EvalConfig, evaluate, plot_reward_curve, write
 log = logging.getLogger(__name__)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
-def managed_service(port: int | None = None, start_timeout_s: float = 60.0) -> Iterator[str]:
+def managed_service(start_timeout_s: float = 60.0) -> Iterator[str]:
     """Run `rlvr serve` on 127.0.0.1 until the block exits (normally, by exception or Ctrl-C)."""
-    port = port or _free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "rlvr.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(cmd, start_new_session=True)  # its own group: Ctrl-C reaches us, we stop it
-    try:
-        deadline = time.monotonic() + start_timeout_s
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the verifier service exited with code {proc.returncode} during start-up")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the verifier service did not become ready on {url} in {start_timeout_s:.0f}s")
-            time.sleep(0.2)
+    with serve_process({}, start_timeout_s) as (proc, url):
         log.info("verifier service ready at %s (pid %d)", url, proc.pid)
         yield url
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        log.info("verifier service stopped")
+    log.info("verifier service stopped")
 
 
 def run_demo(

@@ -4,6 +4,7 @@ or `rlvr serve` in a process of its own (benchmarks, shutdown and memory tests).
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -53,7 +54,8 @@ def serve_process(env: dict[str, str], start_timeout_s: float = 120.0) -> Iterat
 
     port = free_port()
     cmd = [sys.executable, "-m", "rlvr.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=os.environ | {"RLVR_LOG_LEVEL": "warning"} | env)
+    # Its own process group: Ctrl-C reaches this process, which then stops the whole group.
+    proc = subprocess.Popen(cmd, env=os.environ | {"RLVR_LOG_LEVEL": "warning"} | env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + start_timeout_s
@@ -69,11 +71,11 @@ def serve_process(env: dict[str, str], start_timeout_s: float = 120.0) -> Iterat
         yield proc, url
     finally:
         if proc.poll() is None:
-            proc.terminate()
+            os.killpg(proc.pid, signal.SIGTERM)  # graceful: answers in flight, reaps its workers
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
 
