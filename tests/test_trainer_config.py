@@ -44,3 +44,11 @@ def test_unknown_key_is_named(tmp_path: Path) -> None:
 def test_bad_values_say_how_to_fix_them(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         TrainConfig(**kwargs)
+
+
+def test_an_empty_token_variable_means_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoint = EndpointConfig(token_env="RLVR_API_TOKEN")
+    monkeypatch.setenv("RLVR_API_TOKEN", "")
+    assert endpoint.token() is None  # compose passes `${RLVR_API_TOKEN:-}`: no header, as the service expects
+    monkeypatch.setenv("RLVR_API_TOKEN", "s3cret")
+    assert endpoint.token() == "s3cret"

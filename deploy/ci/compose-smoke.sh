@@ -35,6 +35,10 @@ reply=$(curl -sf -X POST http://127.0.0.1:18000/score -H 'Content-Type: applicat
 echo "$reply"
 python3 -c 'import json, sys; assert json.loads(sys.argv[1])["results"][0]["reward"] == 1.5' "$reply"
 
+echo "== the README's third step without a token: one GRPO step in the trainer container"
+"${compose[@]}" run --rm trainer sh -c \
+  'rlvr train --config configs/cpu-demo.yaml --max-steps 1 --output-dir /runs/smoke-open && grep -q "rewards/correctness/mean" /runs/smoke-open/metrics.jsonl'
+
 echo "== restart with a token; score known completions through the containers (gsm8k, then math)"
 export RLVR_API_TOKEN=ci-token
 "${compose[@]}" up -d --wait --wait-timeout 180 reward math
@@ -61,7 +65,7 @@ PY
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:18000/score -d '{}')
 [ "$code" = 401 ] || { echo "expected 401 without a token, got $code"; exit 1; }
 
-echo "== one GRPO step in the trainer container against the containerised service"
+echo "== with the token: one GRPO step in the trainer container against the containerised service"
 "${compose[@]}" run --rm trainer sh -c \
   'rlvr train --config configs/cpu-demo.yaml --max-steps 1 --output-dir /runs/smoke && grep -q "rewards/correctness/mean" /runs/smoke/metrics.jsonl && tail -1 /runs/smoke/metrics.jsonl'
 

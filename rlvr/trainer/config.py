@@ -52,7 +52,8 @@ class EndpointConfig:
             raise ValueError(f"endpoint {self.name!r}: deadline_s and request_timeout_s must be > 0")
 
     def token(self) -> str | None:
-        return os.environ.get(self.token_env) if self.token_env else None
+        """The bearer token from `token_env`; unset or empty means none (as the service reads it)."""
+        return (os.environ.get(self.token_env) or None) if self.token_env else None
 
 
 @dataclass
