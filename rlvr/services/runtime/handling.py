@@ -47,6 +47,7 @@ async def handle_scoring(
                 async with asyncio.timeout(settings.body_timeout_s):
                     body = await read_body(request, settings.max_body_bytes, budget)
             except TimeoutError:
+                request.state.body_complete = True  # nothing to drain from a client that stopped sending
                 raise ApiError(408, f"the body did not arrive within {settings.body_timeout_s:g}s") from None
             try:
                 score_request = parse(body)
