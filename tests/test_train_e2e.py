@@ -109,9 +109,10 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path: Path, tiny_model_di
 def test_trl_trains_on_exactly_the_weighted_components_and_masks_across_endpoints(
     tmp_path: Path, tiny_model_dir: Path, serve
 ) -> None:
-    """Known per-item components (tests/plugins/parity.py): odd-length completions score a=0.5, b=1.0
-    on one endpoint and c=0.75 on the other; even ones a=0.25, b=2.0 on the first and time out on the
-    second, so they must be left out of *every* function. What TRL logs then has one right value."""
+    """Known per-item components (tests/plugins/parity.py): items with an "odd" reference score a=0.5,
+    b=1.0 on one endpoint and c=0.75 on the other; "even" ones a=0.25, b=2.0 on the first and time
+    out on the second, so they must be left out of *every* function. What TRL logs then has one
+    right value."""
     parity_url = serve(Settings(verifiers=["tests.plugins.parity:ParityVerifier"]))
     odd_url = serve(Settings(verifiers=["tests.plugins.parity:OddOnlyVerifier"], workers=1, item_deadline_s=0.3))
     out = tmp_path / "run"
@@ -136,7 +137,7 @@ def test_trl_trains_on_exactly_the_weighted_components_and_masks_across_endpoint
     steps = [r for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if "reward" in r]
     assert len(steps) == 3
     masked = [r["reward_service/masked_frac"] for r in steps]
-    assert 0 < sum(masked) < len(masked)  # some rows masked, some trained on (seeded)
+    assert 0 < sum(masked) < len(masked)  # some rows masked, some trained on (the seeded problems' references)
     for r in steps:
         if r["reward_service/masked_frac"] == 1.0:
             continue  # every row masked: nothing to check but that nothing was invented

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rlvr.services.protocol import ScoreItem, ScoreRequest, Status
 from rlvr.services.runtime.auth import require_token
-from rlvr.services.runtime.errors import ApiError, jsonable_errors
+from rlvr.services.runtime.errors import ERROR_RESPONSES, ApiError, jsonable_errors
 from rlvr.services.runtime.handling import handle_scoring
 from rlvr.services.runtime.service import ScoringService, encode
 from rlvr.services.runtime.settings import Settings, get_settings
@@ -135,7 +135,9 @@ def completion_from_query(query: str, prompt: str) -> str | None:
     return strip_trailing_special(query[found + len(prompt) :])
 
 
-@router.post("/adapters/openrlhf/{verifier}", summary="OpenRLHF remote reward (--reward.remote_url)")
+@router.post(
+    "/adapters/openrlhf/{verifier}", responses=ERROR_RESPONSES, summary="OpenRLHF remote reward (--reward.remote_url)"
+)
 async def openrlhf(
     verifier: str,
     request: Request,
@@ -211,7 +213,11 @@ class SlimeRequest(BaseModel):
         return _label(value)
 
 
-@router.post("/adapters/slime/{verifier}", summary="slime remote reward (--rm-type remote_rm --rm-url)")
+@router.post(
+    "/adapters/slime/{verifier}",
+    responses=ERROR_RESPONSES,
+    summary="slime remote reward (--rm-type remote_rm --rm-url)",
+)
 async def slime(
     verifier: str,
     request: Request,
@@ -268,13 +274,13 @@ def response_text(response: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-@router.post("/seed_session", summary="NeMo Gym: start a session (stateless here)")
+@router.post("/seed_session", responses=ERROR_RESPONSES, summary="NeMo Gym: start a session (stateless here)")
 async def seed_session(request: Request, settings: Settings = Depends(get_settings)) -> Response:
     require_token(request, settings, allow_query=True)
     return Response(b"{}", media_type="application/json")
 
 
-@router.post("/verify", summary="NeMo Gym resource-server verify")
+@router.post("/verify", responses=ERROR_RESPONSES, summary="NeMo Gym resource-server verify")
 async def verify(
     request: Request,
     settings: Settings = Depends(get_settings),

@@ -20,9 +20,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rlvr.services.protocol import ErrorResponse, ScoreRequest, ScoreResponse, VerifiersResponse
+from rlvr.services.protocol import ScoreRequest, ScoreResponse, VerifiersResponse
 from rlvr.services.runtime import adapters
-from rlvr.services.runtime.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
+from rlvr.services.runtime.errors import (
+    ERROR_RESPONSES,
+    ApiError,
+    api_error_handler,
+    http_error_handler,
+    validation_error_handler,
+)
 from rlvr.services.runtime.handling import handle_scoring
 from rlvr.services.runtime.limits import parse_score_request
 from rlvr.services.runtime.metrics import Metrics
@@ -31,16 +37,6 @@ from rlvr.services.runtime.settings import Settings, get_settings
 
 log = logging.getLogger("rlvr.service")
 router = APIRouter()
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse, "description": text}
-    for code, text in {
-        401: "Missing or wrong bearer token.",
-        413: "Body or item count over the limit.",
-        422: "Malformed request.",
-        429: "Overloaded; see Retry-After.",
-    }.items()
-}
 
 
 def get_service(request: Request) -> ScoringService:
@@ -51,7 +47,7 @@ def get_service(request: Request) -> ScoringService:
 @router.post(
     "/score",
     response_model=ScoreResponse,
-    responses=_ERRORS,
+    responses=ERROR_RESPONSES,
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -9,6 +9,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rlvr.services.protocol import ErrorResponse
+
+# The 4xx answers of every scoring route, for the OpenAPI document (one shape: ErrorResponse).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": text}
+    for code, text in {
+        401: "Missing or wrong bearer token.",
+        408: "The body did not arrive in time.",
+        413: "Body or item count over the limit.",
+        422: "Malformed request.",
+        429: "Overloaded; see Retry-After.",
+    }.items()
+}
+
 
 class ApiError(Exception):
     """An error the client can act on: status code, message, optional detail and headers."""

@@ -49,11 +49,6 @@ def _worker_main(conn: Connection, specs: dict[str, str]) -> None:
             return
         if message is None:
             return
-        if len(message) == 2:  # (name, references): warm this spare's reference caches; no answer
-            name, references = message
-            for reference in references:
-                score_one(verifiers[name], "", reference)
-            continue
         name, index, completion, reference = message
         conn.send((index, score_one(verifiers[name], completion, reference)))
 
@@ -91,48 +86,16 @@ def _kill(proc: BaseProcess, conn: Connection) -> None:
 
 class _Spares:
     """Worker processes started ahead of need: replacing a killed worker then costs no start-up
-    (spawning and importing SymPy takes about a second, which would otherwise land on the batch).
-
-    Spares are also kept warm with the references recently scored (`remember`): a replacement
-    that had to parse each of its batch's references again (SymPy: 40-70 ms each) would add that
-    to the batch a hostile item already delayed by a whole deadline.
-    """
-
-    RECENT_REFERENCES = 256  # per verifier
-    MAX_REFERENCE_CHARS = 4096  # hostile-sized references are not worth keeping or sending
+    (spawning and importing SymPy takes about a second, which would otherwise land on the batch)."""
 
     def __init__(self, specs: dict[str, str], count: int) -> None:
         self._specs = specs
         self._ready: queue.Queue[Process | BaseException] = queue.Queue()
         self._closed = False
         self._lock = threading.Lock()
-        self._recent: dict[str, dict[str, None]] = {}  # verifier -> references, oldest first
+        self._starting: list[threading.Thread] = []
         for _ in range(count):
             self._refill()
-
-    def remember(self, name: str, references: list[str]) -> None:
-        """Note the references of a scored batch; send the new ones to every idle spare to parse."""
-        with self._lock:
-            recent = self._recent.setdefault(name, {})
-            new = [r for r in dict.fromkeys(references) if r not in recent and len(r) <= self.MAX_REFERENCE_CHARS]
-            if not new:
-                return
-            for reference in new:
-                recent[reference] = None
-            while len(recent) > self.RECENT_REFERENCES:
-                del recent[next(iter(recent))]
-            new = new[-self.RECENT_REFERENCES :]
-        spares: list[Process | BaseException] = []
-        while True:  # out of the queue while we write to their pipes: `take` waits, never races us
-            try:
-                spares.append(self._ready.get_nowait())
-            except queue.Empty:
-                break
-        for spare in spares:
-            if not isinstance(spare, BaseException):
-                with contextlib.suppress(OSError):
-                    spare[1].send((name, new))
-            self._ready.put(spare)
 
     def _refill(self) -> None:
         def start() -> None:
@@ -144,13 +107,11 @@ class _Spares:
                 if self._closed and not isinstance(got, BaseException):
                     _kill(*got)
                     return
-                if not isinstance(got, BaseException):
-                    for name, recent in list(self._recent.items()):
-                        with contextlib.suppress(OSError):
-                            got[1].send((name, list(recent)))
                 self._ready.put(got)
 
-        threading.Thread(target=start, daemon=True, name="rlvr-spare-worker").start()
+        thread = threading.Thread(target=start, daemon=True, name="rlvr-spare-worker")
+        self._starting = [t for t in self._starting if t.is_alive()] + [thread]
+        thread.start()
 
     def take(self, timeout_s: float = STARTUP_TIMEOUT_S) -> Process:
         """A started worker; a new spare starts in its place."""
@@ -168,6 +129,8 @@ class _Spares:
     def close(self) -> None:
         with self._lock:
             self._closed = True
+        for thread in self._starting:  # a spare still starting kills itself once up: wait for that
+            thread.join(timeout=STARTUP_TIMEOUT_S)
         while True:
             try:
                 got = self._ready.get_nowait()
@@ -341,8 +304,6 @@ class WorkerPool:
         """Score items across the pool; one outcome per item, in order, by `deadline_s` at the latest."""
         if not items:
             return []
-        if self._spares is not None:
-            self._spares.remember(name, [reference for _, reference in items])
         abort = abort or threading.Event()
         out: list[Outcome | None] = [None] * len(items)
         size = math.ceil(len(items) / self._size)

@@ -83,7 +83,7 @@ def check_verdict(verifier: Verifier, verdict: object) -> Outcome:
         if not math.isfinite(value):
             return _invalid(verifier, f"components[{name!r}]: {value!r} is not finite")
         values[name] = float(value)
-    if not math.isfinite(math.fsum(values.values())):  # 1e308 + 1e308: each finite, the reward not
+    if not math.isfinite(sum(values.values())):  # 1e308 + 1e308: each finite, the reward not
         return _invalid(verifier, "components: their sum (the reward) is not finite")
     flags = getattr(verdict, "flags", None)
     if not isinstance(flags, tuple | list) or len(flags) > MAX_FLAGS:
