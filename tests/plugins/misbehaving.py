@@ -6,6 +6,7 @@ pool, `InlineMisbehavingVerifier` inline, so the runtime's guards are tested on 
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from dataclasses import dataclass
@@ -63,3 +64,19 @@ class InlineMisbehavingVerifier(MisbehavingVerifier):
 
     name = "inline-misbehaving"
     isolation = "inline"
+
+
+@functools.cache
+def _parse_slowly(reference: str) -> str:
+    time.sleep(0.3)  # a reference parse as slow as SymPy's first look at a LaTeX answer
+    return reference
+
+
+class SlowReferenceVerifier(MisbehavingVerifier):
+    """Parses each reference once per process, slowly (then cached), and hangs on `hang`."""
+
+    name = "slow-reference"
+
+    def score(self, completion: str, reference: str) -> Verdict:
+        _parse_slowly(reference)
+        return super().score(completion, reference)
