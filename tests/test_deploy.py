@@ -165,3 +165,11 @@ def test_readme_shows_the_commands_the_tests_run() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "kubectl apply -k k8s/overlays/prod" in readme
     assert "docker compose up -d" in readme and "deploy/ci/compose-smoke.sh" in readme
+
+
+def test_readme_lists_every_setting() -> None:
+    from rlvr.services.runtime.settings import Settings
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [f"RLVR_{name.upper()}" for name in Settings.model_fields if f"`RLVR_{name.upper()}`" not in readme]
+    assert not missing, f"README's settings table lacks {missing}"
