@@ -12,7 +12,8 @@ if ! command -v dockerd >/dev/null; then
 fi
 if ! docker info >/dev/null 2>&1; then
   echo "starting dockerd (no bridge network; containers use the host network)"
-  nohup dockerd --bridge=none --iptables=false --ip6tables=false >/tmp/rlvr-dockerd.log 2>&1 &
+  # 9>&-: the daemon must not inherit (and hold for its whole life) the smoke test's lock on fd 9.
+  nohup dockerd --bridge=none --iptables=false --ip6tables=false >/tmp/rlvr-dockerd.log 2>&1 9>&- &
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   if ! docker info >/dev/null 2>&1; then
     echo "ERROR: the Docker engine did not start; its log follows" >&2
