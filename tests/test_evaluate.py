@@ -97,7 +97,7 @@ def test_table_counts_unscored_items() -> None:
 
 
 def test_reward_curve_is_drawn_from_metrics(tmp_path: Path) -> None:
-    from rlvr.trainer.evaluate import plot_reward_curve
+    from rlvr.trainer.plots import plot_reward_curve
 
     metrics = tmp_path / "metrics.jsonl"
     rows = [{"step": s, "rewards/format/mean": 0.1 * s, "rewards/correctness/mean": 0.05 * s} for s in (1, 2, 3)]

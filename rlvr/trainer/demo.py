@@ -17,7 +17,8 @@ from typing import Any
 from rlvr.services.runtime.local_server import serve_process
 from rlvr.trainer.config import TrainConfig
 from rlvr.trainer.data import split_path
-from rlvr.trainer.evaluate import EvalConfig, evaluate, plot_reward_curve, write_report
+from rlvr.trainer.evaluate import EvalConfig, evaluate, write_report
+from rlvr.trainer.plots import plot_reward_curve
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from rlvr.trainer.config import TrainConfig
 from rlvr.trainer.data import split_path
-from rlvr.trainer.evaluate import EvalConfig, evaluate, line_plot, write_report
+from rlvr.trainer.evaluate import EvalConfig, evaluate, write_report
+from rlvr.trainer.plots import line_plot
 
 log = logging.getLogger(__name__)
 
