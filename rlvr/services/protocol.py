@@ -108,6 +108,9 @@ class VerifierDescription(BaseModel):
     components: dict[str, float] = Field(description="Component name -> its maximum value.")
     description: str = ""
     isolation: str = Field(description="`inline` or `process` (worker pool with hard deadlines).")
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="Verifier-specific facts, e.g. the code sandbox's mode and layers."
+    )
 
 
 class VerifiersResponse(BaseModel):

@@ -26,6 +26,7 @@ class Problem:
     question: str
     solution: str  # worked solution ending in `#### N`
     reference: str  # what the verifier compares against (the solution itself, as GSM8K ships it)
+    kind: str = "math"  # `code`: the question is a programming task, the solution a program (code_tasks.py)
 
     @property
     def answer(self) -> str:
@@ -129,13 +130,19 @@ def _from_rows(rows: list[dict]) -> list[Problem]:
 
 
 def load_problems(source: str, split: str = "train", limit: int | None = None, seed: int = 0) -> list[Problem]:
-    """Problems of `split` from `synthetic[:steps]`, a local GSM8K-style JSONL file, or a hub dataset.
+    """Problems of `split` from `synthetic[:steps]`, a local GSM8K-style JSONL file, a hub dataset,
+    or a code source (`humaneval`, `humaneval:all`, `code-stdio`: code_tasks.py).
 
     Synthetic train and test are disjoint by construction (`synthetic_split`). A local `train.jsonl`
     or `test.jsonl` stands for its pair: the sibling file of the requested split is read. Any other
     local file is read as it is, whatever the split: callers that need two splits check that they
     did not get the same file twice (`split_path`).
     """
+    from rlvr.trainer.code_tasks import SOURCES, load_code_problems
+
+    if source in SOURCES:
+        problems = load_code_problems(source, split)
+        return problems[:limit] if limit is not None else problems
     if source.split(":")[0] == SYNTHETIC:  # `synthetic` (one step) or `synthetic:2`
         steps = int(source.partition(":")[2] or 1)
         n = limit if limit is not None else 1000

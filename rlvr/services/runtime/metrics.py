@@ -47,6 +47,12 @@ class Metrics:
             ["adapter", "status"],
             registry=r,
         )
+        self.deduplicated = Counter(
+            "rlvr_deduplicated_items",
+            "Items not run because an identical (program, reference) pair in the same request was.",
+            ["verifier"],
+            registry=r,
+        )
         self.worker_restarts = Counter(
             "rlvr_worker_restarts", "Pool workers killed and replaced after a deadline.", registry=r
         )

@@ -67,12 +67,14 @@ class _Worker:
         items: list[tuple[str, str]],
         out: list[Outcome | None],
         offset: int,
-        item_deadline_s: float,
+        item_deadlines: list[float],
         abort: threading.Event,
         on_restart: Callable[[], None],
         closing: threading.Event,
     ) -> None:
-        """Fill out[offset + i] for each item, in order, until done or `abort` is set. Blocking."""
+        """Fill out[offset + i] for each item, in order, until done or `abort` is set. Blocking.
+
+        `item_deadlines[i]` is how long item i may take once it is at the head of the pipe."""
         inflight: deque[int] = deque()
         next_send = 0
         head_started = time.monotonic()
@@ -96,7 +98,7 @@ class _Worker:
                     return
                 head = inflight[0]
                 failure = None
-                if not self._ready(head_started + item_deadline_s):
+                if not self._ready(head_started + item_deadlines[head]):
                     failure = Outcome.failed(Status.TIMEOUT, "no verdict within the item deadline", "deadline_exceeded")
                 else:
                     try:
@@ -175,14 +177,20 @@ class WorkerPool:
             self._idle.put_nowait(worker)
 
     async def _run_chunk(
-        self, name: str, items: list[tuple[str, str]], out: list[Outcome | None], offset: int, abort: threading.Event
+        self,
+        name: str,
+        items: list[tuple[str, str]],
+        out: list[Outcome | None],
+        offset: int,
+        item_deadlines: list[float],
+        abort: threading.Event,
     ) -> None:
         worker = await self._idle.get()
         loop = asyncio.get_running_loop()
 
         def job() -> None:
             try:
-                worker.run(name, items, out, offset, self._deadline, abort, self._on_restart, self._closing)
+                worker.run(name, items, out, offset, item_deadlines, abort, self._on_restart, self._closing)
             finally:
                 with contextlib.suppress(RuntimeError):  # the loop is gone: the service is stopping
                     loop.call_soon_threadsafe(self._idle.put_nowait, worker)
@@ -193,15 +201,27 @@ class WorkerPool:
         await asyncio.shield(future)  # cancelling the request must not cancel the thread's bookkeeping
 
     async def score(
-        self, name: str, items: list[tuple[str, str]], deadline_s: float, abort: threading.Event | None = None
+        self,
+        name: str,
+        items: list[tuple[str, str]],
+        deadline_s: float,
+        abort: threading.Event | None = None,
+        budgets: list[float | None] | None = None,
     ) -> list[Outcome]:
-        """Score items across the pool; one outcome per item, in order, by `deadline_s` at the latest."""
+        """Score items across the pool; one outcome per item, in order, by `deadline_s` at the latest.
+
+        An item's deadline is the pool's item deadline, or its budget (the reference's own limits,
+        `Verifier.item_budget_s`) when that is longer."""
         if not items:
             return []
         abort = abort or threading.Event()
         out: list[Outcome | None] = [None] * len(items)
+        limits = [max(self._deadline, b or 0.0) for b in budgets or [None] * len(items)]
         size = math.ceil(len(items) / self._size)
-        chunks = [self._run_chunk(name, items[i : i + size], out, i, abort) for i in range(0, len(items), size)]
+        chunks = [
+            self._run_chunk(name, items[i : i + size], out, i, limits[i : i + size], abort)
+            for i in range(0, len(items), size)
+        ]
         try:
             await asyncio.wait_for(asyncio.gather(*chunks), timeout=deadline_s)
         except TimeoutError:

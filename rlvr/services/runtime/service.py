@@ -54,6 +54,7 @@ class ScoringService:
             specs, settings.workers, settings.item_deadline_s, metrics.worker_restarts.inc, settings.spares
         )
         self.ready = False
+        self._details: dict[str, dict[str, object]] = {}
         self._inflight = 0
         self._inflight_bytes = 0
         # One thread for every inline verifier: abandoned work can burn at most one core.
@@ -64,6 +65,8 @@ class ScoringService:
             if verifier.isolation == "inline":
                 verifier.warm_up()
         await self.pool.start()
+        for verifier in self.verifiers.values():  # e.g. the code sandbox's layers, probed once
+            self._details[verifier.name] = await asyncio.to_thread(verifier.details)
         self.ready = True
 
     async def close(self) -> None:
@@ -79,6 +82,7 @@ class ScoringService:
                 components=dict(v.components),
                 description=v.description,
                 isolation=v.isolation,
+                details=self._details.get(v.name, {}),
             )
             for v in self.verifiers.values()
         ]
@@ -126,9 +130,31 @@ class ScoringService:
             return self.settings.request_deadline_s
         return min(request.deadline_s, self.settings.max_request_deadline_s)
 
+    async def _unique_outcomes(
+        self, verifier: Verifier, items: list[tuple[str, str]], deadline_s: float
+    ) -> list[Outcome]:
+        """Outcomes of `items`, each distinct (dedup key, reference) pair scored once (GRPO groups
+        repeat programs); only for verifiers that define `dedup_key`."""
+        keys = [verifier.dedup_key(completion) for completion, _ in items]
+        if any(key is None for key in keys):
+            return await self._outcomes(verifier, items, deadline_s)
+        first: dict[tuple[str | None, str], int] = {}
+        unique: list[tuple[str, str]] = []
+        slots = []
+        for key, item in zip(keys, items, strict=True):
+            slot = first.setdefault((key, item[1]), len(unique))
+            if slot == len(unique):
+                unique.append(item)
+            slots.append(slot)
+        if len(unique) < len(items):
+            self.metrics.deduplicated.labels(verifier.name).inc(len(items) - len(unique))
+        outcomes = await self._outcomes(verifier, unique, deadline_s)
+        return [outcomes[slot] for slot in slots]
+
     async def _outcomes(self, verifier: Verifier, items: list[tuple[str, str]], deadline_s: float) -> list[Outcome]:
         if verifier.isolation == "process":
-            return await self.pool.score(verifier.name, items, deadline_s)
+            budgets = [verifier.item_budget_s(reference) for _, reference in items]
+            return await self.pool.score(verifier.name, items, deadline_s, budgets=budgets)
         limit = self.settings.inline_item_max_chars
         large = [i for i, (completion, reference) in enumerate(items) if len(completion) + len(reference) > limit]
         if not large:
@@ -175,7 +201,7 @@ class ScoringService:
         request_id = request.request_id or uuid.uuid4().hex
         deadline_s = self.deadline_s(request)
         items = [(item.completion, item.reference) for item in request.items]
-        outcomes = await self._outcomes(verifier, items, deadline_s)
+        outcomes = await self._unique_outcomes(verifier, items, deadline_s)
         results = [
             outcome.to_dict(item.id if item.id is not None else str(index))
             for index, (item, outcome) in enumerate(zip(request.items, outcomes, strict=True))

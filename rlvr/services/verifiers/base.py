@@ -44,5 +44,17 @@ class Verifier:
     def warm_up(self) -> None:
         """Load heavy dependencies now, so the first item's deadline is not spent importing them."""
 
+    def item_budget_s(self, reference: str) -> float | None:
+        """Time one item needs by the reference's own limits, when more than the service's item deadline."""
+        return None
+
+    def dedup_key(self, completion: str) -> str | None:
+        """What makes two completions score alike for one reference; None: never deduplicated."""
+        return None
+
+    def details(self) -> dict[str, object]:
+        """Facts about this instance that `GET /verifiers` shows (e.g. the code sandbox's layers)."""
+        return {}
+
     def score(self, completion: str, reference: str) -> Verdict:
         raise NotImplementedError

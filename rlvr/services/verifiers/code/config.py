@@ -1,0 +1,44 @@
+"""Settings of the code sandbox (environment variables `RLVR_CODE_*`), read once per process.
+
+Pool workers are spawned processes: they read the same environment the service was started with.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Mode = Literal["auto", "bwrap-root", "bwrap-userns", "plain"]
+
+
+class SandboxSettings(BaseSettings):
+    """Where the sandbox's uids and slot locks live, and which isolation mode to use."""
+
+    model_config = SettingsConfigDict(env_prefix="RLVR_CODE_", extra="ignore")
+
+    uid_base: int = Field(20000, ge=1000, description="First sandbox uid; worker slot N runs as uid_base + N.")
+    uid_slots: int = Field(256, ge=1, le=65536, description="Number of uid slots (worker processes at once).")
+    slot_dir: Path | None = Field(
+        None, description="Directory of the slot lock files (default /run/rlvr-code-slots as root)."
+    )
+    sandbox_mode: Mode = Field(
+        "auto", description="auto (best that works), bwrap-root, bwrap-userns or plain (uid+rlimits+seccomp)."
+    )
+
+    def slot_path(self) -> Path:
+        if self.slot_dir is not None:
+            return self.slot_dir
+        if os.geteuid() == 0:
+            return Path("/run/rlvr-code-slots")
+        return Path(tempfile.gettempdir()) / f"rlvr-code-slots-{os.geteuid()}"
+
+
+@cache
+def sandbox_settings() -> SandboxSettings:
+    return SandboxSettings()

@@ -1,0 +1,87 @@
+"""Judging one test's report from the runner, in the parent: the program never sees what is expected.
+
+A test passes only when the program exited 0 within its limits *and* its stdout (stdin/stdout kind)
+or return value (function-call kind) matches, or, for check code, the checker wrote PASS.
+
+>>> normalize_stdout("7  \\n\\n")
+'7'
+>>> values_equal(2.0, 2), values_equal([0.1 + 0.2], [0.3]), values_equal(True, 1)
+(True, True, False)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from rlvr.services.verifiers.code.reference import Reference
+
+
+@dataclass(frozen=True, slots=True)
+class TestOutcome:
+    passed: bool
+    # ok, wrong_answer, runtime_error, time_limit, memory_limit, output_limit, syntax_error, missing
+    status: str
+    wall_s: float = 0.0
+    detail: str = ""
+
+
+def normalize_stdout(text: str) -> str:
+    """Trailing whitespace stripped from each line, trailing blank lines dropped."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines)
+
+
+def values_equal(got: Any, expected: Any, rel: float = 1e-6, abs_: float = 1e-6) -> bool:
+    """JSON values equal: floats within 1e-6 relative or absolute, 2.0 == 2, lists elementwise."""
+    if isinstance(got, bool) or isinstance(expected, bool):
+        return type(got) is type(expected) and got == expected
+    if isinstance(got, (int, float)) and isinstance(expected, (int, float)):
+        if isinstance(got, int) and isinstance(expected, int):
+            return got == expected
+        if math.isnan(got) or math.isnan(expected):
+            return math.isnan(got) and math.isnan(expected)
+        return math.isclose(got, expected, rel_tol=rel, abs_tol=abs_)
+    if isinstance(got, list) and isinstance(expected, list):
+        return len(got) == len(expected) and all(values_equal(g, e) for g, e in zip(got, expected, strict=True))
+    if isinstance(got, dict) and isinstance(expected, dict):
+        return got.keys() == expected.keys() and all(values_equal(got[k], expected[k]) for k in got)
+    return type(got) is type(expected) and got == expected
+
+
+def judge(row: dict[str, Any] | None, ref: Reference, i: int) -> TestOutcome:
+    if row is None:
+        return TestOutcome(False, "missing", detail="no result for this test (the sandbox was stopped)")
+    wall = float(row.get("wall", 0.0))
+    stderr = str(row.get("stderr", ""))[-500:]
+    if row.get("over"):
+        return TestOutcome(False, "output_limit", wall)
+    if row.get("timed_out") or row.get("cpu_limit"):
+        return TestOutcome(False, "time_limit", wall)
+    code = row.get("exit")
+    if code == 3 or "MemoryError" in stderr:
+        return TestOutcome(False, "memory_limit", wall, stderr)
+    if code == 2:
+        return TestOutcome(False, "syntax_error", wall, stderr)
+    if code == 4 and ref.kind == "check":  # an assertion of the check failed
+        return TestOutcome(False, "wrong_answer", wall, stderr)
+    if code != 0:
+        return TestOutcome(False, "runtime_error", wall, stderr)
+    if ref.kind == "check":
+        ok = row.get("verdict") == "PASS"
+        return TestOutcome(ok, "ok" if ok else "wrong_answer", wall, stderr)
+    if ref.kind == "stdio":
+        expected = ref.stdio_tests[i].stdout
+        ok = normalize_stdout(str(row.get("stdout", ""))) == normalize_stdout(expected)
+        return TestOutcome(ok, "ok" if ok else "wrong_answer", wall)
+    try:
+        got = json.loads(str(row.get("value", "")))
+    except ValueError:
+        return TestOutcome(False, "wrong_answer", wall, "the return value is not JSON")
+    expected = json.loads(json.dumps(ref.call_tests[i].expected))
+    ok = values_equal(got, expected)
+    return TestOutcome(ok, "ok" if ok else "wrong_answer", wall)

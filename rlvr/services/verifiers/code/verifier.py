@@ -1,0 +1,80 @@
+"""`CodeVerifier` (`code` 1.0.0): format 0.5 when a program is found and compiles; correctness 1.0
+when every test of the reference passes in the sandbox; answer "passed/total"; flags per DESIGN.md.
+
+Runs in the worker pool (isolation `process`); each pool worker claims its own sandbox uid slot.
+A bad reference raises ValueError (status error); no usable sandbox raises SandboxUnavailable
+(status error), never a made-up 0.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from rlvr.services.verifiers.base import Verdict, Verifier
+from rlvr.services.verifiers.code import harness, sandbox, slots
+from rlvr.services.verifiers.code.extract import extract_program
+from rlvr.services.verifiers.code.reference import parse_reference
+
+FORMAT_REWARD = 0.5
+CORRECTNESS_REWARD = 1.0
+MAX_PROGRAM_CHARS = 256 * 1024
+# The flag of a failing run: its failures' statuses, in this order.
+FLAG_ORDER = ("syntax_error", "memory_limit", "output_limit", "time_limit", "runtime_error", "wrong_answer")
+
+
+class CodeVerifier(Verifier):
+    name = "code"
+    version = "1.0.0"
+    components: ClassVar[dict[str, float]] = {"format": FORMAT_REWARD, "correctness": CORRECTNESS_REWARD}
+    description = (
+        "Python program (last fenced block) run against the reference's tests in a sandbox: "
+        "stdin/stdout, fn_name + args, or HumanEval check(candidate)"
+    )
+    isolation: ClassVar[Literal["inline", "process"]] = "process"
+
+    def warm_up(self) -> None:
+        """Probe the sandbox and claim this worker's uid slot before the first item."""
+        sandbox.require()
+        slots.claim_slot()
+
+    def details(self) -> dict[str, object]:
+        caps = sandbox.detect()
+        return {"sandbox": {"mode": caps.mode, "layers": list(caps.layers), "problems": list(caps.problems)}}
+
+    def item_budget_s(self, reference: str) -> float | None:
+        """The reference's own limits: every test's time limit plus the sandbox's margins."""
+        try:
+            return harness.wall_budget_s(parse_reference(reference))
+        except ValueError:
+            return None
+
+    def dedup_key(self, completion: str) -> str | None:
+        """Completions with the same program get the same verdict for one reference."""
+        return extract_program(completion) or ""
+
+    def score(self, completion: str, reference: str) -> Verdict:
+        ref = parse_reference(reference)  # ValueError: status error
+        total = ref.n_tests
+        zero = {"format": 0.0, "correctness": 0.0}
+        program = extract_program(completion)
+        if program is None:
+            return Verdict(components=zero, answer=f"0/{total}", flags=("no_program",))
+        if len(program) > MAX_PROGRAM_CHARS:
+            return Verdict(components=zero, answer=f"0/{total}", flags=("program_too_long",))
+        source = program
+        if ref.kind == "check":
+            prelude_part, program_part = harness.check_program(program, ref)
+            source = prelude_part + "\n" + program_part if prelude_part else program_part
+        try:
+            compile(source, "<program>", "exec")
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return Verdict(components=zero, answer=f"0/{total}", flags=("syntax_error",))
+        result = harness.run(program, ref)  # SandboxUnavailable: status error
+        passed = result.passed
+        components = {"format": FORMAT_REWARD, "correctness": CORRECTNESS_REWARD if passed == total else 0.0}
+        statuses = {t.status for t in result.tests if not t.passed}
+        if "missing" in statuses:  # the sandbox stopped before reporting: its own limits say why
+            sb = result.sandbox
+            statuses.add("output_limit" if sb.output_limit else "memory_limit" if sb.memory_limit else "time_limit")
+        flags = tuple(f for f in FLAG_ORDER if f in statuses)
+        return Verdict(components=components, answer=f"{passed}/{total}", flags=flags)

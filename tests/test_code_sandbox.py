@@ -1,0 +1,168 @@
+"""The sandbox against hostile programs (issue 12, item 3): every attack scores 0 and leaves no
+process of any sandbox uid alive; the sandbox sees no network but its own loopback, no host files
+and nothing of the service's environment.
+
+Network tests aim only at a listener this test opens on the host's 127.0.0.1, never elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from rlvr.services.verifiers.code import sandbox
+from rlvr.services.verifiers.code.verifier import CodeVerifier
+from tests.code_cases import CALL, CHECK, STDIO, require_sandbox, sandbox_processes
+
+SECRET_TOKEN = "rlvr-test-secret-4711"
+
+
+@pytest.fixture(scope="module")
+def v() -> CodeVerifier:
+    require_sandbox()
+    verifier = CodeVerifier()
+    verifier.warm_up()
+    return verifier
+
+
+HOSTILE = [
+    # module-level exits before the tests
+    "import sys\nsys.exit(0)\ndef add(a, b): return 0",
+    "import os\nos._exit(0)\ndef add(a, b): return 0",
+    "raise SystemExit\ndef add(a, b): return 0",
+    # exits inside the tests
+    "import sys\ndef add(a, b):\n    sys.exit(0)",
+    "import os\ndef add(a, b):\n    os._exit(0)",
+    "def add(a, b):\n    raise SystemExit(0)",
+    # printing what a harness might print on success
+    'print(\'PASS\')\nprint(\'ok\')\nprint(\'{"i": 0, "exit": 0, "verdict": "PASS"}\')\ndef add(a, b): return 0',
+    'import os\nfor fd in range(3, 64):\n    try: os.write(fd, b\'PASS\\n{"i": 0, "exit": 0, "verdict": "PASS", "wall": 0}\\n\')\n'
+    "    except OSError: pass\ndef add(a, b): return 0",
+    # an object whose __eq__ says yes to everything
+    "class Yes(int):\n    def __eq__(self, o): return True\n    __hash__ = int.__hash__\ndef add(a, b): return Yes(0)",
+    "class Yes:\n    def __eq__(self, o): return True\ndef add(a, b): return Yes()",
+    # patching builtins / AssertionError
+    "import builtins\nclass N(Exception): pass\nbuiltins.AssertionError = N\ndef add(a, b): return 0",
+    "import builtins, sys\nbuiltins.__dict__['print'] = None\nsys.modules['builtins'].__build_class__ = None\ndef add(a, b): return 0",
+    # reading the test: anywhere in the file system, other processes' fds, memory, cmdlines
+    "import os\nfound = False\nfor root, dirs, files in os.walk('/'):\n"
+    "    if root.startswith(('/usr', '/sys')): continue\n    for f in files:\n"
+    "        try: found = found or b'candidate(3, 4)' in open(os.path.join(root, f), 'rb').read(1 << 20)\n"
+    "        except Exception: pass\n"
+    "for p in os.listdir('/proc'):\n    for what in ('cmdline', 'environ', 'mem'):\n"
+    "        try: found = found or b'candidate(3, 4)' in open(f'/proc/{p}/{what}', 'rb').read(1 << 20)\n"
+    "        except Exception: pass\n"
+    "    try:\n        for fd in os.listdir(f'/proc/{p}/fd'):\n"
+    "            try: found = found or b'candidate' in open(f'/proc/{p}/fd/{fd}', 'rb').read(1 << 16)\n"
+    "            except Exception: pass\n    except Exception: pass\n"
+    "import gc\nfound = found or any(isinstance(o, str) and 'candidate(3, 4)' in o for o in gc.get_objects())\n"
+    "def add(a, b): return a + b if found else 0",
+    # a double-forked daemon holding every pipe open and writing success markers
+    "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        for _ in range(600):\n"
+    "            for fd in range(64):\n                try: os.write(fd, b'PASS')\n                except OSError: pass\n"
+    "            time.sleep(0.1)\n    os._exit(0)\ndef add(a, b): return 0",
+    # a fork bomb
+    "import os\ndef add(a, b):\n    while True:\n        try: os.fork()\n        except OSError: pass",
+    # loops and sleeps past the deadline
+    "def add(a, b):\n    while True: pass",
+    "import time\ntime.sleep(100)\ndef add(a, b): return a + b",
+    "import time, signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\ndef add(a, b):\n    time.sleep(100)",
+    # 10 GB of memory
+    "x = bytearray(10 * 1024**3)\ndef add(a, b): return a + b",
+    "def add(a, b):\n    x = [0] * (10**10)\n    return a + b",
+    # a huge file
+    "def add(a, b):\n    with open('/tmp/big', 'wb') as f:\n        while True: f.write(b'x' * (1 << 20))",
+    # huge output
+    "import sys\nwhile True: sys.stdout.write('x' * 65536)\ndef add(a, b): return a + b",
+    # killing the whole sandbox (the runner is the same uid)
+    "import os, signal\ntry: os.kill(-1, signal.SIGKILL)\nexcept Exception: pass\ndef add(a, b): return 0",
+    # new namespaces, ptrace, sockets
+    "import os, ctypes\nlibc = ctypes.CDLL(None)\nok = libc.unshare(0x10000000) == 0\ndef add(a, b): return a + b if ok else 0",
+    "import socket\ntry:\n    socket.socket(socket.AF_INET, socket.SOCK_STREAM); ok = True\nexcept OSError: ok = False\n"
+    "def add(a, b): return a + b if ok else 0",
+]
+
+
+@pytest.mark.parametrize("program", HOSTILE, ids=[f"attack{i}" for i in range(len(HOSTILE))])
+def test_attack_scores_zero_and_leaves_no_process(v, program):
+    verdict = v.score(f"```python\n{program}\n```", CHECK)
+    assert verdict.components["correctness"] == 0.0, verdict
+    assert sandbox_processes() == []
+
+
+PLAIN_ATTACKS = [
+    # (program, reference): each must score 0 on a kind the parent judges
+    ("import sys\nsys.exit(0)", STDIO),  # exit 0 with no output
+    ("import os\nos._exit(0)", STDIO),  # the same, bypassing Python's exit
+    ("import os,time\nif os.fork()==0:\n    time.sleep(0.5); print(7)\n", STDIO),  # a child printing after exit
+    ("class Y(list):\n    def __eq__(s, o): return True\ndef add(a, b): return Y()", CALL),  # __eq__ always True
+    ("import os\ndef add(a, b): os._exit(0)", CALL),  # exiting instead of returning
+]
+
+
+@pytest.mark.parametrize(("program", "reference"), PLAIN_ATTACKS)
+def test_attack_on_stdio_and_call_kinds(v, program, reference):
+    assert v.score(program, reference).components["correctness"] == 0.0
+    assert sandbox_processes() == []
+
+
+def test_network_only_own_loopback(v):
+    # the sandbox sees exactly one interface, its own loopback
+    ref = json.dumps({"tests": [{"stdin": "", "stdout": "lo"}]})
+    prog = "print(' '.join(sorted(l.split(':')[0].strip() for l in open('/proc/net/dev').read().splitlines()[2:])))"
+    assert v.score(prog, ref).components["correctness"] == 1.0
+
+
+def test_cannot_reach_host_loopback_listener(v):
+    # a listener on the host's 127.0.0.1; the program passes only if it reaches it
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.settimeout(0.2)
+        port = listener.getsockname()[1]
+        prog = (
+            f"import socket\ndef add(a, b):\n    s = socket.create_connection(('127.0.0.1', {port}), timeout=1)\n"
+            "    s.sendall(b'hello')\n    return a + b\n"
+        )
+        verdict = v.score(prog, CHECK)
+        assert verdict.components["correctness"] == 0.0
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    assert sandbox_processes() == []
+
+
+def test_environment_not_visible(v, monkeypatch):
+    # the service's token is in this process's environment; the program looks for it everywhere it can
+    monkeypatch.setenv("RLVR_API_TOKEN", SECRET_TOKEN)
+    prog = (
+        f"import os\nneedle = {SECRET_TOKEN[:-1]!r} + {SECRET_TOKEN[-1]!r}\nfound = needle in repr(os.environ)\n"
+        "for p in os.listdir('/proc'):\n"
+        "    try: found = found or needle.encode() in open(f'/proc/{p}/environ', 'rb').read()\n"
+        "    except OSError: pass\n"
+        "print('found' if found else 'absent')"
+    )
+    verdict = v.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "absent"}]}))
+    assert verdict.components["correctness"] == 1.0, verdict
+
+
+HOST_PATHS = ["/etc/hostname", "/etc/passwd", str(Path(__file__).resolve()), str(Path(sandbox.__file__).resolve())]
+
+
+@pytest.mark.parametrize("path", HOST_PATHS)
+def test_host_files_not_visible(v, path):
+    # readable here, on the host; the program prints `hidden` only when it cannot open the file
+    assert Path(path).read_text()
+    prog = f"try:\n    open({path!r}).read()\n    print('visible')\nexcept OSError:\n    print('hidden')"
+    verdict = v.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "hidden"}]}))
+    assert verdict.components["correctness"] == 1.0, verdict
+
+
+def test_tmp_is_writable_but_small(v):
+    prog = (
+        "import os\nopen('/tmp/a', 'w').write('hi')\ntry:\n    open('/tmp/b', 'wb').write(b'x' * (17 << 20)); print('big')\n"
+        "except OSError:\n    print('limited')\n"
+    )
+    assert v.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "limited"}]})).components["correctness"] == 1.0

@@ -1,0 +1,123 @@
+"""The `code` verifier hosted by the real service (`RLVR_VERIFIERS=code rlvr serve`), over HTTP.
+
+Issue 12's bar: every HumanEval canonical solution scores 1.0 through /score, an empty and a wrong
+completion 0; every attack scores 0 and leaves the service healthy, its pool at full strength and
+no sandbox process alive; identical programs in one request run once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from rlvr.services.runtime.local_server import child_pids, serve_process
+from rlvr.trainer.code_tasks import humaneval_reference, humaneval_rows
+from tests.code_cases import CHECK, STDIO, require_sandbox, sandbox_processes
+from tests.test_code_sandbox import HOSTILE
+
+WORKERS = 2
+
+
+@pytest.fixture(scope="module")
+def code_service() -> Iterator[tuple[int, str]]:
+    require_sandbox()
+    env = {"RLVR_VERIFIERS": "code", "RLVR_WORKERS": str(WORKERS), "RLVR_ITEM_DEADLINE_S": "1"}
+    with serve_process(env) as (proc, url):
+        yield proc.pid, url
+
+
+def score(url: str, items: list[dict], deadline_s: float = 120) -> list[dict]:
+    body = {"verifier": "code", "items": items, "deadline_s": deadline_s}
+    reply = httpx.post(f"{url}/score", json=body, timeout=deadline_s + 30)
+    assert reply.status_code == 200, reply.text
+    return reply.json()["results"]
+
+
+def test_all_humaneval_canonical_solutions_score_one(code_service):
+    _, url = code_service
+    rows = humaneval_rows()
+    items = [
+        {"id": r["task_id"], "completion": r["canonical_solution"], "reference": humaneval_reference(r)} for r in rows
+    ]
+    results = score(url, items)
+    failed = [(r["id"], r["status"], r["flags"]) for r in results if r["components"].get("correctness") != 1.0]
+    assert len(results) == 164 and failed == []
+
+
+def test_empty_and_wrong_completions_score_zero(code_service):
+    _, url = code_service
+    row = humaneval_rows()[0]
+    reference = humaneval_reference(row)
+    empty, wrong = score(
+        url, [{"completion": "", "reference": reference}, {"completion": "    return None\n", "reference": reference}]
+    )
+    assert (empty["status"], empty["reward"], empty["flags"]) == ("scored", 0.0, ["no_program"])
+    assert (wrong["status"], wrong["components"]) == ("scored", {"format": 0.5, "correctness": 0.0})
+
+
+def test_attacks_through_the_service_leave_it_whole(code_service):
+    pid, url = code_service
+    before = sorted(child_pids(pid))
+    items = [{"id": str(i), "completion": f"```python\n{p}\n```", "reference": CHECK} for i, p in enumerate(HOSTILE)]
+    results = score(url, items)
+    assert [r["status"] for r in results] == ["scored"] * len(HOSTILE)
+    assert [r["id"] for r in results if r["components"]["correctness"] != 0.0] == []
+    assert httpx.get(f"{url}/readyz", timeout=5).status_code == 200
+    assert len(child_pids(pid)) == len(before)  # workers and spares: none lost
+    assert sandbox_processes() == []
+    # and it still judges: a correct program after the attacks
+    assert score(url, [{"completion": "def add(a, b):\n    return a + b", "reference": CHECK}])[0]["reward"] == 1.5
+
+
+def test_time_limit_is_a_scored_zero_not_a_timeout(code_service):
+    # two tests of 1.5 s each outlast the service's 1 s item deadline: the reference's limits win
+    _, url = code_service
+    reference = json.dumps({"time_limit_s": 1.5, "tests": [{"stdin": "", "stdout": "1"}] * 2})
+    [result] = score(url, [{"completion": "while True: pass", "reference": reference}])
+    assert (result["status"], result["flags"], result["answer"]) == ("scored", ["time_limit"], "0/2")
+
+
+def test_identical_programs_run_once(code_service):
+    # a GRPO group: 8 completions, two programs (in different prose); 6 runs saved
+    _, url = code_service
+    metric = 'rlvr_deduplicated_items_total{verifier="code"}'
+
+    def saved() -> float:
+        text = httpx.get(f"{url}/metrics", timeout=5).text
+        return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(metric))
+
+    before = saved()
+    right = "a,b=map(int,input().split())\nprint(a+b)"
+    items = [{"completion": f"Take {i}:\n```python\n{right}\n```", "reference": STDIO} for i in range(4)]
+    items += [{"completion": "print(0)", "reference": STDIO} for _ in range(4)]
+    results = score(url, items)
+    assert [r["reward"] for r in results] == [1.5] * 4 + [0.5] * 4
+    assert saved() - before == 6
+
+
+def test_verifiers_lists_the_sandbox_layers(code_service):
+    _, url = code_service
+    [info] = httpx.get(f"{url}/verifiers", timeout=5).json()["verifiers"]
+    sandbox = info["details"]["sandbox"]
+    assert (info["name"], info["version"], info["isolation"]) == ("code", "1.0.0", "process")
+    assert {"uid", "rlimits", "seccomp"} <= set(sandbox["layers"])
+
+
+def test_bad_reference_is_an_item_error(code_service):
+    _, url = code_service
+    [result] = score(url, [{"completion": "print(1)", "reference": "{not json"}])
+    assert result["status"] == "error" and "not valid JSON" in result["error"]
+
+
+def test_hang_bound(code_service):
+    # a request of sleepers finishes near its own deadline, never hangs the service (generous bound)
+    _, url = code_service
+    started = time.monotonic()
+    items = [{"completion": "import time\ntime.sleep(60)", "reference": STDIO}] * 2
+    results = score(url, items, deadline_s=3)
+    assert all(r["status"] in ("scored", "timeout") for r in results)
+    assert time.monotonic() - started < 30

@@ -1,0 +1,120 @@
+"""The `code` verifier in-process: the three reference kinds, flags, extraction, bad references.
+
+DESIGN.md ("The code verifier") is the specification; each row says which rule it checks.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rlvr.services.verifiers.code.extract import extract_program
+from rlvr.services.verifiers.code.reference import parse_reference
+from rlvr.services.verifiers.code.verifier import CodeVerifier
+from tests.code_cases import CALL, CHECK, STDIO, require_sandbox, sandbox_processes
+
+
+@pytest.fixture(scope="module")
+def v() -> CodeVerifier:
+    require_sandbox()
+    verifier = CodeVerifier()
+    verifier.warm_up()
+    return verifier
+
+
+ONE_CALL = json.dumps({"fn_name": "add", "tests": [{"args": [1, 1], "expected": 2}]})
+ADD_STDIO = "a,b=map(int,input().split())\nprint(a+b)"
+
+KINDS = [
+    # (completion, reference, correctness, answer, flags)
+    (ADD_STDIO, STDIO, 1.0, "2/2", ()),  # stdin/stdout, no fence: the completion is the program
+    (f"Sure:\n```python\n{ADD_STDIO}   \n\n\n```", STDIO, 1.0, "2/2", ()),  # fenced; trailing whitespace stripped
+    ("```py\na,b=map(int,input().split())\nprint(a-b)\n```", STDIO, 0.0, "0/2", ("wrong_answer",)),  # wrong output
+    (
+        f"{ADD_STDIO}\nraise ValueError",
+        STDIO,
+        0.0,
+        "0/2",
+        ("runtime_error",),
+    ),  # output, then a crash
+    ("import sys\nsys.exit(0)", STDIO, 0.0, "0/2", ("wrong_answer",)),  # exit 0 alone never passes
+    ("def add(a, b):\n    return a + b", CALL, 1.0, "3/3", ()),  # function call: floats within 1e-6, lists
+    (
+        "def add(a, b):\n    return tuple(a + b) if isinstance(a, list) else a + b",
+        CALL,
+        1.0,
+        "3/3",
+        (),
+    ),  # tuple == list
+    ("def add(a, b):\n    return a - b", CALL, 0.0, "0/3", ("runtime_error", "wrong_answer")),  # list - list raises
+    ("def add(a, b):\n    return float(a + b)", ONE_CALL, 1.0, "1/1", ()),  # 2.0 equals 2
+    ("def add(a, b):\n    return a + b", CHECK, 1.0, "1/1", ()),  # check code, a whole program
+    ("    return a + b\n", CHECK, 1.0, "1/1", ()),  # check code, continuing the prelude (base model)
+    ("def add(a, b):\n    return int(math.floor(a)) + b", CHECK, 1.0, "1/1", ()),  # the prelude's imports in force
+    ("def add(a, b):\n    return a * b", CHECK, 0.0, "0/1", ("wrong_answer",)),  # a failed assertion
+    ("def add(a, b)\n    return a + b", CHECK, 0.0, "0/1", ("syntax_error",)),  # does not compile: format 0
+    ("   \n", CHECK, 0.0, "0/1", ("no_program",)),  # blank completion: no program, format 0
+    ("```bash\nls\n```", CHECK, 0.0, "0/1", ("no_program",)),  # only a block in another language
+    ("import time\ndef add(a, b):\n    time.sleep(5)\n    return a + b", CHECK, 0.0, "0/1", ("time_limit",)),
+]
+
+
+@pytest.mark.parametrize(("completion", "reference", "correctness", "answer", "flags"), KINDS)
+def test_kinds(v, completion, reference, correctness, answer, flags):
+    verdict = v.score(completion, reference)
+    assert (verdict.components["correctness"], verdict.answer, verdict.flags) == (correctness, answer, flags)
+    assert verdict.components["format"] == (0.0 if set(flags) & {"no_program", "syntax_error"} else 0.5)
+    assert sandbox_processes() == []
+
+
+EXTRACT = [
+    # (completion, program)
+    ("a\n```\nx=1\n```\nb\n```py\ny=2\n```\n```bash\nls\n```", "y=2\n"),  # last python block; bash skipped
+    ("print(1)", "print(1)"),  # no fence: the completion itself
+    ("use ``` inline, then print(2)", "use ``` inline, then print(2)"),  # ``` inside a line is no fence
+    ("```python\nprint(3)\n", "print(3)\n"),  # an unclosed last fence runs to the end
+    ("", None),  # empty
+    ("```python\n   \n```", None),  # a blank block
+]
+
+
+@pytest.mark.parametrize(("completion", "program"), EXTRACT)
+def test_extract(completion, program):
+    assert extract_program(completion) == program
+
+
+BAD_REFERENCES = [
+    # (reference, what the message names)
+    ("not json", "not valid JSON"),
+    ("[]", "JSON object"),
+    ("{}", "must have"),
+    ('{"tests": []}', "non-empty list"),
+    ('{"tests": [{"stdin": 1, "stdout": "x"}]}', "must be strings"),
+    ('{"fn_name": "1x", "tests": [{"args": [], "expected": 1}]}', "identifier"),
+    ('{"fn_name": "f", "tests": [{"args": 1, "expected": 1}]}', "JSON array"),
+    ('{"entry_point": "f", "test": "def check(:"}', "does not compile"),
+    ('{"entry_point": "f", "test": "def check(c): pass", "time_limit_s": 11}', "time_limit_s"),
+    ('{"entry_point": "f", "test": "def check(c): pass", "memory_mb": 4096}', "memory_mb"),
+    (json.dumps({"tests": [{"stdin": "", "stdout": ""}] * 61, "time_limit_s": 1}), "at most 60"),
+]
+
+
+@pytest.mark.parametrize(("reference", "message"), BAD_REFERENCES)
+def test_bad_reference_is_an_error_naming_the_problem(v, reference, message):
+    with pytest.raises(ValueError, match=message):
+        v.score("print(1)", reference)
+
+
+def test_item_budget_covers_the_references_limits(v):
+    # 3 tests x 2 s each, plus margins: the pool waits at least this long for the item
+    budget = v.item_budget_s(CALL)
+    assert budget is not None and budget >= 3 * 2
+    assert v.item_budget_s("not json") is None
+    assert parse_reference(CHECK).n_tests == 1
+
+
+def test_dedup_key_is_the_program(v):
+    # the same program in different prose is one run; a different program is another
+    assert v.dedup_key("Here:\n```python\nx=1\n```") == v.dedup_key("Answer\n```python\nx=1\n```")
+    assert v.dedup_key("x=1") != v.dedup_key("x=2")
