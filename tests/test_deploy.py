@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from rlvr.services.runtime import Settings, create_app
+from rlvr.services.verifiers.code.config import SandboxSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERLAYS = ["dev", "prod"]
@@ -85,14 +86,22 @@ def test_probe_paths_are_routes_of_the_app(rendered) -> None:
             assert container[probe]["httpGet"]["path"] in routes, probe
 
 
+# What the code sandbox needs (docs/code-verifier.md): namespaces and loopback, per-slot uids, cleanup.
+CODE_SANDBOX_CAPS = ["SYS_ADMIN", "NET_ADMIN", "SETUID", "SETGID", "KILL", "CHOWN"]
+
+
 def test_verifiers_are_hardened_and_scaled(rendered) -> None:
     overlay, docs = rendered
     for deployment in of_kind(docs, "Deployment"):
         pod = deployment["spec"]["template"]["spec"]
         container = pod["containers"][0]
-        assert pod["securityContext"]["runAsNonRoot"] is True
+        caps = container["securityContext"]["capabilities"]
+        if deployment["metadata"]["name"] == "verifier-code":  # root only to drop to per-slot uids
+            assert pod["securityContext"]["runAsUser"] == 0 and caps.get("add") == CODE_SANDBOX_CAPS
+        else:
+            assert pod["securityContext"]["runAsNonRoot"] is True and "add" not in caps
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
-        assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+        assert caps["drop"] == ["ALL"]
         assert {"cpu", "memory"} <= set(container["resources"]["requests"]) and container["resources"]["limits"]
         assert deployment["spec"]["replicas"] >= (1 if overlay == "dev" else 2)
     names = {d["metadata"]["name"] for d in of_kind(docs, "Deployment")}
@@ -119,14 +128,32 @@ def test_trainer_job_reaches_the_service_by_dns_name(rendered) -> None:
 
 def test_only_trainers_and_prometheus_reach_verifiers(rendered) -> None:
     _, docs = rendered
-    (policy,) = of_kind(docs, "NetworkPolicy")
+    (policy,) = [p for p in of_kind(docs, "NetworkPolicy") if "Ingress" in p["spec"]["policyTypes"]]
     sources = policy["spec"]["ingress"][0]["from"]
     assert {"app.kubernetes.io/component": "trainer"} in [s["podSelector"]["matchLabels"] for s in sources]
     assert policy["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/component": "verifier"}
 
 
+def test_code_verifier_pods_have_no_egress(rendered) -> None:
+    _, docs = rendered
+    (deployment,) = [d for d in of_kind(docs, "Deployment") if d["metadata"]["name"] == "verifier-code"]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    policies = [
+        p for p in of_kind(docs, "NetworkPolicy") if p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+    ]
+    egress = [p for p in policies if "Egress" in p["spec"]["policyTypes"]]
+    assert egress and all(p["spec"].get("egress", []) == [] for p in egress)
+
+
+def test_code_verifier_compose_service_matches_kubernetes() -> None:
+    service = compose()["services"]["code"]
+    assert service["cap_drop"] == ["ALL"] and service["cap_add"] == CODE_SANDBOX_CAPS
+    assert service["environment"]["RLVR_VERIFIERS"] == "code" and service["ports"] == ["8002:8002"]
+
+
 def test_every_rlvr_variable_is_a_real_setting() -> None:
     fields = {f"RLVR_{name.upper()}" for name in Settings.model_fields}
+    fields |= {f"RLVR_CODE_{name.upper()}" for name in SandboxSettings.model_fields}
     texts = [
         (ROOT / "docker-compose.yml").read_text(),
         (ROOT / "deploy" / "ci" / "docker-compose.ci.yml").read_text(),
@@ -171,5 +198,7 @@ def test_readme_lists_every_setting() -> None:
     from rlvr.services.runtime.settings import Settings
 
     readme = (ROOT / "README.md").read_text()
-    missing = [f"RLVR_{name.upper()}" for name in Settings.model_fields if f"`RLVR_{name.upper()}`" not in readme]
+    names = [f"RLVR_{name.upper()}" for name in Settings.model_fields]
+    names += [f"RLVR_CODE_{name.upper()}" for name in SandboxSettings.model_fields]
+    missing = [name for name in names if f"`{name}`" not in readme]
     assert not missing, f"README's settings table lacks {missing}"

@@ -27,7 +27,7 @@ cleanup
 
 echo "== build and start the verifier services, no token configured"
 "${compose[@]}" --profile train build
-"${compose[@]}" up -d --wait --wait-timeout 180 reward math
+"${compose[@]}" up -d --wait --wait-timeout 180 reward math code
 
 echo "== the README's curl, without a token"
 reply=$(curl -sf -X POST http://127.0.0.1:18000/score -H 'Content-Type: application/json' \
@@ -38,6 +38,32 @@ python3 -c 'import json, sys; assert json.loads(sys.argv[1])["results"][0]["rewa
 echo "== the README's third step without a token: one GRPO step in the trainer container"
 "${compose[@]}" run --rm trainer sh -c \
   'rlvr train --config configs/cpu-demo.yaml --max-steps 1 --output-dir /runs/smoke-open && grep -q "rewards/correctness/mean" /runs/smoke-open/metrics.jsonl'
+
+echo "== the code verifier's container: a passing, a failing and a hostile program, all layers, nothing left"
+layers=$(curl -sf http://127.0.0.1:18002/verifiers)
+echo "$layers"
+python3 -c 'import json, sys; s = json.loads(sys.argv[1])["verifiers"][0]["details"]["sandbox"]; assert {"bwrap", "netns", "uid", "seccomp"} <= set(s["layers"]), s' "$layers"
+code_reply=$(curl -sf -X POST http://127.0.0.1:18002/score -H 'Content-Type: application/json' -d @- <<'JSON'
+{"items": [
+  {"id": "pass", "completion": "```python\na, b = map(int, input().split())\nprint(a + b)\n```", "reference": "{\"tests\": [{\"stdin\": \"3 4\\n\", \"stdout\": \"7\\n\"}]}"},
+  {"id": "fail", "completion": "```python\nprint(8)\n```", "reference": "{\"tests\": [{\"stdin\": \"3 4\\n\", \"stdout\": \"7\\n\"}]}"},
+  {"id": "bomb", "completion": "```python\nimport os\nwhile True:\n    try: os.fork()\n    except OSError: pass\n```", "reference": "{\"tests\": [{\"stdin\": \"\", \"stdout\": \"7\"}], \"time_limit_s\": 1}"}
+]}
+JSON
+)
+echo "$code_reply"
+python3 - "$code_reply" <<'PY'
+import json, sys
+ok, bad, bomb = json.loads(sys.argv[1])["results"]
+assert ok["status"] == "scored" and ok["reward"] == 1.5, ok
+assert bad["status"] == "scored" and bad["components"] == {"format": 0.5, "correctness": 0.0}, bad
+assert bomb["status"] == "scored" and bomb["components"]["correctness"] == 0.0, bomb
+PY
+"${compose[@]}" exec -T code python3 -c '
+import os
+left = [p for p in os.listdir("/proc") if p.isdigit() and os.stat(f"/proc/{p}").st_uid >= 20000]
+assert not left, f"sandbox processes left: {left}"'
+curl -sf http://127.0.0.1:18002/readyz >/dev/null
 
 echo "== restart with a token; score known completions through the containers (gsm8k, then math)"
 export RLVR_API_TOKEN=ci-token
