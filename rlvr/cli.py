@@ -80,7 +80,12 @@ def train(
 @app.command(name="eval")
 def eval_(
     model: Annotated[list[str] | None, typer.Option(help="Model(s) to compare; repeat the option.")] = None,
-    data: Annotated[str, typer.Option(help="`synthetic`, a GSM8K JSONL (test split) or a hub id.")] = "synthetic",
+    data: Annotated[
+        str, typer.Option(help="`synthetic`, a GSM8K JSONL (test split), a hub id, or `humaneval`/`code-stdio`.")
+    ] = "synthetic",
+    verifier: Annotated[
+        str | None, typer.Option(help="Verifier to score with (default: `code` for code data, else `gsm8k`).")
+    ] = None,
     n: Annotated[int, typer.Option(help="Evaluation problems.")] = 100,
     shots: Annotated[str, typer.Option(help="Comma-separated few-shot counts.")] = "0,1,2,4,8",
     reward_url: Annotated[str | None, typer.Option(help="Score through this service (else in-process).")] = None,
@@ -101,12 +106,14 @@ def eval_(
 
     from rich.console import Console
 
+    from rlvr.trainer.data import data_kind
     from rlvr.trainer.evaluate import EvalConfig, evaluate
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg = EvalConfig(
         models=model or ["smollm2-135m-instruct"],
         data=data,
+        verifier=verifier or ("code" if data_kind(data) == "code" else "gsm8k"),
         n=n,
         shots=[int(k) for k in shots.split(",") if k.strip()],
         reward_url=reward_url,

@@ -74,7 +74,10 @@ class TrainConfig:
     # data and prompts
     data: str = field(
         default="synthetic",
-        metadata={"help": "`synthetic`, a GSM8K-style JSONL path, or a hub id (`openai/gsm8k`)."},
+        metadata={
+            "help": "`synthetic`, a GSM8K-style JSONL path, a hub id (`openai/gsm8k`), or code problems for the "
+            "`code` verifier: `humaneval` (its train split) or `code-stdio`."
+        },
     )
     train_size: int | None = field(default=None, metadata={"help": "Use at most this many training problems."})
     prompt_style: str = field(default="chat", metadata={"help": "`chat` (instruct models) or `plain` (base models)."})

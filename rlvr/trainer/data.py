@@ -158,6 +158,13 @@ def load_problems(source: str, split: str = "train", limit: int | None = None, s
     return problems[:limit] if limit is not None else problems
 
 
+def data_kind(source: str) -> str:
+    """`code` for the code sources (code_tasks.py), else `math`."""
+    from rlvr.trainer.code_tasks import SOURCES
+
+    return "code" if source in SOURCES else "math"
+
+
 def split_path(source: str, split: str) -> str:
     """For a local `train.jsonl` or `test.jsonl`, the sibling file of `split`; else the source."""
     path = Path(source)

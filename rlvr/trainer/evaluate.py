@@ -19,7 +19,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from rlvr.services.protocol import ItemResult, ScoreItem
-from rlvr.trainer.data import Problem, load_problems, same_file, split_path
+from rlvr.trainer.data import Problem, data_kind, load_problems, same_file, split_path
 from rlvr.trainer.plots import plot
 from rlvr.trainer.prompts import FewShotPrompter, stop_token_ids
 from rlvr.trainer.reward_client import RewardClient
@@ -37,7 +37,8 @@ class EvalConfig:
     data: str = field(
         default="synthetic",
         metadata={
-            "help": "`synthetic`, a GSM8K JSONL (its `test` split is read: train.jsonl -> test.jsonl), or a hub id."
+            "help": "`synthetic`, a GSM8K JSONL (its `test` split is read: train.jsonl -> test.jsonl), a hub id, "
+            "or code: `humaneval` (its test split), `humaneval:all`, `code-stdio`."
         },
     )
     fewshot_data: str | None = field(
@@ -77,6 +78,11 @@ class EvalConfig:
             raise ValueError(f"shots must be >= 0, got {self.shots}")
         if self.prompt_style not in ("chat", "plain"):
             raise ValueError(f"prompt_style must be 'chat' or 'plain', got {self.prompt_style!r}")
+        if data_kind(self.data) == "code" and self.verifier != "code":
+            raise ValueError(
+                f"{self.data} holds code problems: evaluate them with --verifier code "
+                "(and --reward-url of a code service, or in-process where the sandbox runs)"
+            )
         if self.dtype not in ("auto", "bf16", "fp32"):
             raise ValueError(f"dtype must be 'auto', 'bf16' or 'fp32', got {self.dtype!r}")
 
@@ -125,7 +131,7 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[Any], cfg: EvalConfig
     """Greedy completions, batched, with a progress bar."""
     import torch
 
-    stop = stop_token_ids(tokenizer, style)
+    stop = stop_token_ids(tokenizer, style, data_kind(cfg.data))
     eos = model.generation_config.eos_token_id
     eos_ids = ([eos] if isinstance(eos, int) else list(eos or [])) + stop
     outputs: list[str] = []
@@ -224,7 +230,7 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
         style = cfg.prompt_style
         label = model_label(name)
         for k in cfg.shots:
-            prompter = FewShotPrompter(pool, k, style, cfg.seed)
+            prompter = FewShotPrompter(pool, k, style, cfg.seed, kind=data_kind(cfg.data))
             prompts = [prompter(p.question) for p in problems]
             completions = generate(model, tokenizer, prompts, cfg, style, desc=f"{label} k={k}")
             for p, prompt, completion, result in zip(
@@ -237,7 +243,7 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
                         "question": p.question,
                         "prompt": prompt,
                         "completion": completion,
-                        "reference": p.answer,
+                        "reference": p.answer if p.kind == "math" else p.reference,
                         "answer": result.answer,
                         "status": result.status.value,
                         "components": result.components,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from rlvr.trainer.code_prompts import chat_code_prompt, plain_code_prompt
 from rlvr.trainer.data import Problem, strip_calculator
 
 SYSTEM_PROMPT = (
@@ -69,9 +70,12 @@ class FewShotPrompter:
         style: str,
         seed: int = 0,
         system_prompt: str = SYSTEM_PROMPT,
+        kind: str = "math",
     ):
         if style not in ("plain", "chat"):
             raise ValueError(f"prompt style must be 'plain' or 'chat', got {style!r}")
+        if kind not in ("math", "code"):
+            raise ValueError(f"problem kind must be 'math' or 'code', got {kind!r}")
         if shots > len(pool):
             raise ValueError(f"{shots} shots need at least {shots} training problems; the pool has {len(pool)}")
         self.pool, self.shots, self.style, self.seed, self.system_prompt = (
@@ -81,6 +85,7 @@ class FewShotPrompter:
             seed,
             system_prompt,
         )
+        self.kind = kind
 
     def examples_for(self, question: str) -> list[Problem]:
         rng = random.Random(f"{self.seed}:{question}")
@@ -89,14 +94,16 @@ class FewShotPrompter:
 
     def __call__(self, question: str) -> str | list[dict[str, str]]:
         examples = self.examples_for(question)
+        if self.kind == "code":
+            return (plain_code_prompt if self.style == "plain" else chat_code_prompt)(question, examples)
         if self.style == "plain":
             return plain_prompt(question, examples)
         return chat_prompt(question, examples, self.system_prompt)
 
 
-def stop_token_ids(tokenizer: Any, style: str) -> list[int]:
-    """Token ids that end generation besides EOS: for plain prompts, the start of a new `Question`."""
-    if style != "plain":
+def stop_token_ids(tokenizer: Any, style: str, kind: str = "math") -> list[int]:
+    """Token ids that end generation besides EOS: for plain math prompts, the start of a new `Question`."""
+    if style != "plain" or kind != "math":
         return []
     ids: list[int] = tokenizer.encode(STOP_WORD, add_special_tokens=False)
     return ids if len(ids) == 1 else []

@@ -23,7 +23,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from rlvr.trainer.config import TrainConfig
-from rlvr.trainer.data import load_problems
+from rlvr.trainer.data import data_kind, load_problems
 from rlvr.trainer.prompts import FewShotPrompter, stop_token_ids
 from rlvr.trainer.rewards import RewardSetup, build_rewards
 
@@ -79,7 +79,7 @@ def build_dataset(cfg: TrainConfig) -> Any:
     from datasets import Dataset
 
     problems = load_problems(cfg.data, "train", cfg.train_size, cfg.seed)
-    prompter = FewShotPrompter(problems, cfg.shots, cfg.prompt_style, cfg.seed)
+    prompter = FewShotPrompter(problems, cfg.shots, cfg.prompt_style, cfg.seed, kind=data_kind(cfg.data))
     return Dataset.from_list([{"prompt": prompter(p.question), "reference": p.reference} for p in problems])
 
 
@@ -99,7 +99,7 @@ def load_policy(cfg: TrainConfig) -> tuple[Any, Any, str]:
     eos = model.generation_config.eos_token_id
     eos_ids = [eos] if isinstance(eos, int) else list(eos or [tokenizer.eos_token_id])
     model.generation_config.eos_token_id = eos_ids + [
-        t for t in stop_token_ids(tokenizer, cfg.prompt_style) if t not in eos_ids
+        t for t in stop_token_ids(tokenizer, cfg.prompt_style, data_kind(cfg.data)) if t not in eos_ids
     ]
     return model, tokenizer, path
 
