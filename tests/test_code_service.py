@@ -7,14 +7,19 @@ no sandbox process alive; identical programs in one request run once.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from rlvr.services.runtime.local_server import child_pids, serve_process
+from rlvr.services.runtime.local_server import child_pids, free_port, serve_process
 from rlvr.trainer.code_tasks import humaneval_reference, humaneval_rows
 from tests.code_cases import CHECK, STDIO, require_sandbox, sandbox_processes
 from tests.test_code_sandbox import HOSTILE
@@ -121,3 +126,32 @@ def test_hang_bound(code_service):
     results = score(url, items, deadline_s=3)
     assert all(r["status"] in ("scored", "timeout") for r in results)
     assert time.monotonic() - started < 30
+
+
+def test_without_bubblewrap_it_runs_on_fewer_layers_and_says_so_or_refuses(tmp_path):
+    # no bwrap on PATH: either plain mode (uid + rlimits + seccomp), reported as such, or a refusal
+    # to start that names the missing layers; never scoring code with less
+    require_sandbox()
+    log = tmp_path / "serve.log"
+    port = free_port()
+    env = os.environ | {"PATH": "/nonexistent", "RLVR_VERIFIERS": "code", "RLVR_WORKERS": "1", "RLVR_PORT": str(port)}
+    cmd = [sys.executable, "-m", "rlvr.cli", "serve", "--host", "127.0.0.1"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=out, start_new_session=True)
+    try:
+        for _ in range(600):
+            if proc.poll() is not None:
+                break
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.1)
+        if proc.poll() is None:
+            [info] = httpx.get(f"http://127.0.0.1:{port}/verifiers", timeout=5).json()["verifiers"]
+            assert info["details"]["sandbox"]["layers"] == ["rlimits", "seccomp", "uid"]
+        else:
+            assert proc.returncode != 0 and "code sandbox unavailable: missing layers" in log.read_text()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)

@@ -21,7 +21,10 @@ cp /etc/ssl/certs/ca-certificates.crt docker/certs/host-ca.crt 2>/dev/null || tr
 export BASE_IMAGE=rlvr-base:bookworm TRAINER_BASE_IMAGE=rlvr-base:bookworm TORCH_INDEX_URL=""
 unset RLVR_API_TOKEN  # the README's first steps: no .env, no token
 compose=(docker compose -p rlvr-ci -f docker-compose.yml -f "$here/docker-compose.ci.yml")
-cleanup() { "${compose[@]}" --profile train down -v --remove-orphans >/dev/null 2>&1 || true; }
+cleanup() {
+  docker rm -f rlvr-ci-code-plain >/dev/null 2>&1 || true
+  "${compose[@]}" --profile train down -v --remove-orphans >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 cleanup
 
@@ -64,6 +67,23 @@ import os
 left = [p for p in os.listdir("/proc") if p.isdigit() and os.stat(f"/proc/{p}").st_uid >= 20000]
 assert not left, f"sandbox processes left: {left}"'
 curl -sf http://127.0.0.1:18002/readyz >/dev/null
+
+echo "== the same image with Docker's default permissions: fewer layers (plain mode), said so, still judged"
+docker run -d --name rlvr-ci-code-plain --network host --read-only --tmpfs /tmp --tmpfs /run --user 0 \
+  -e RLVR_HOST=127.0.0.1 -e RLVR_PORT=18003 -e RLVR_WORKERS=1 rlvr/code-verifier:"${IMAGE_TAG:-0.1.0}" >/dev/null
+for _ in $(seq 120); do curl -sf http://127.0.0.1:18003/readyz >/dev/null && break; sleep 0.5; done
+plain=$(curl -sf http://127.0.0.1:18003/verifiers)
+python3 -c 'import json, sys; s = json.loads(sys.argv[1])["verifiers"][0]["details"]["sandbox"]; assert s["mode"] == "plain" and s["layers"] == ["rlimits", "seccomp", "uid"], s' "$plain"
+plain_reply=$(curl -sf -X POST http://127.0.0.1:18003/score -H 'Content-Type: application/json' -d @- <<'JSON'
+{"items": [
+  {"completion": "print(7)", "reference": "{\"tests\": [{\"stdin\": \"\", \"stdout\": \"7\"}]}"},
+  {"completion": "import socket\nsocket.create_connection((\"127.0.0.1\", 18003))\nprint(7)", "reference": "{\"tests\": [{\"stdin\": \"\", \"stdout\": \"7\"}]}"}
+]}
+JSON
+)
+echo "$plain_reply"
+python3 -c 'import json, sys; r = json.loads(sys.argv[1])["results"]; assert [x["reward"] for x in r] == [1.5, 0.5], r' "$plain_reply"
+docker rm -f rlvr-ci-code-plain >/dev/null
 
 echo "== restart with a token; score known completions through the containers (gsm8k, then math)"
 export RLVR_API_TOKEN=ci-token
