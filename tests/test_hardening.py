@@ -290,3 +290,13 @@ def test_a_verdict_whose_reward_overflows_is_invalid() -> None:
 
     outcome = score_one(Overflowing(), "x", "1")
     assert outcome.status == "error" and "sum" in (outcome.error or "") and outcome.flags == ("invalid_verdict",)
+
+
+def test_dedup_runs_each_pair_once_and_a_failing_hook_costs_nothing(serve) -> None:
+    # identical items are scored once and fanned out; a raising dedup_key only turns dedup off
+    url = serve(Settings(verifiers=["tests.plugins.misbehaving:BrokenHooksVerifier"]))
+    reply = _post(url, {"items": _items("a", "a", "b", "a")})
+    assert [r["answer"] for r in reply.json()["results"]] == ["a", "a", "b", "a"]
+    assert 'rlvr_deduplicated_items_total{verifier="broken-hooks"} 2.0' in httpx.get(f"{url}/metrics").text
+    reply = _post(url, {"items": _items("bad-hook", "a", "a")})
+    assert reply.status_code == 200 and [r["status"] for r in reply.json()["results"]] == ["scored"] * 3

@@ -80,3 +80,17 @@ class SlowReferenceVerifier(MisbehavingVerifier):
     def score(self, completion: str, reference: str) -> Verdict:
         _parse_slowly(reference)
         return super().score(completion, reference)
+
+
+class BrokenHooksVerifier(InlineMisbehavingVerifier):
+    """Its dedup and budget hooks raise on a completion `bad-hook` (a buggy plugin's optional hooks)."""
+
+    name = "broken-hooks"
+
+    def dedup_key(self, completion: str) -> str | None:
+        if completion == "bad-hook":
+            raise RuntimeError("dedup_key bug")
+        return completion
+
+    def item_budget_s(self, reference: str) -> float | None:
+        return 1.0

@@ -135,25 +135,32 @@ class ScoringService:
     ) -> list[Outcome]:
         """Outcomes of `items`, each distinct (dedup key, reference) pair scored once (GRPO groups
         repeat programs); only for verifiers that define `dedup_key`."""
-        keys = [verifier.dedup_key(completion) for completion, _ in items]
-        if any(key is None for key in keys):
-            return await self._outcomes(verifier, items, deadline_s)
-        first: dict[tuple[str | None, str], int] = {}
+        keys, budgets = await asyncio.to_thread(_plan, verifier, items) if _plans(verifier) else (None, None)
+        if keys is None:
+            return await self._outcomes(verifier, items, deadline_s, budgets)
+        first: dict[tuple[str, str], int] = {}
         unique: list[tuple[str, str]] = []
+        unique_budgets: list[float | None] = []
         slots = []
-        for key, item in zip(keys, items, strict=True):
+        for index, (key, item) in enumerate(zip(keys, items, strict=True)):
             slot = first.setdefault((key, item[1]), len(unique))
             if slot == len(unique):
                 unique.append(item)
+                unique_budgets.append(budgets[index] if budgets else None)
             slots.append(slot)
         if len(unique) < len(items):
             self.metrics.deduplicated.labels(verifier.name).inc(len(items) - len(unique))
-        outcomes = await self._outcomes(verifier, unique, deadline_s)
+        outcomes = await self._outcomes(verifier, unique, deadline_s, unique_budgets)
         return [outcomes[slot] for slot in slots]
 
-    async def _outcomes(self, verifier: Verifier, items: list[tuple[str, str]], deadline_s: float) -> list[Outcome]:
+    async def _outcomes(
+        self,
+        verifier: Verifier,
+        items: list[tuple[str, str]],
+        deadline_s: float,
+        budgets: list[float | None] | None = None,
+    ) -> list[Outcome]:
         if verifier.isolation == "process":
-            budgets = [verifier.item_budget_s(reference) for _, reference in items]
             return await self.pool.score(verifier.name, items, deadline_s, budgets=budgets)
         limit = self.settings.inline_item_max_chars
         large = [i for i, (completion, reference) in enumerate(items) if len(completion) + len(reference) > limit]
@@ -253,6 +260,25 @@ class BodyBudget:
     def release(self) -> None:
         self._service._inflight_bytes -= self.held
         self.held = 0
+
+
+def _plans(verifier: Verifier) -> bool:
+    """Whether the verifier deduplicates or budgets its items (the base class does neither)."""
+    kind = type(verifier)
+    return kind.dedup_key is not Verifier.dedup_key or kind.item_budget_s is not Verifier.item_budget_s
+
+
+def _plan(verifier: Verifier, items: list[tuple[str, str]]) -> tuple[list[str] | None, list[float | None] | None]:
+    """Dedup keys (None: no dedup) and item budgets, off the event loop: both parse model output or
+    references. A verifier whose hook fails gets neither, never a failed request."""
+    try:
+        keys = [verifier.dedup_key(completion) for completion, _ in items]
+        budgets = [verifier.item_budget_s(reference) for _, reference in items]
+    except Exception:
+        log.exception("verifier %s: dedup_key/item_budget_s failed; scoring without them", verifier.name)
+        return None, None
+    strict_keys = [key for key in keys if key is not None]
+    return (strict_keys if len(strict_keys) == len(keys) else None), budgets
 
 
 def encode(payload: object) -> bytes:
