@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -54,6 +55,18 @@ def serve() -> Iterator[Callable[[Settings], str]]:
     yield start
     for cm in reversed(stack):
         cm.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def code_verifier() -> Any:
+    """The code verifier in this process, its sandbox probed and uid slot claimed (skips without one)."""
+    from rlvr.services.verifiers.code.verifier import CodeVerifier
+    from tests.code_cases import require_sandbox
+
+    require_sandbox()
+    verifier = CodeVerifier()
+    verifier.warm_up()
+    return verifier
 
 
 @pytest.fixture(scope="session")

@@ -14,18 +14,9 @@ from pathlib import Path
 import pytest
 
 from rlvr.services.verifiers.code import sandbox
-from rlvr.services.verifiers.code.verifier import CodeVerifier
-from tests.code_cases import CALL, CHECK, STDIO, require_sandbox, sandbox_processes
+from tests.code_cases import CALL, CHECK, STDIO, sandbox_processes
 
 SECRET_TOKEN = "rlvr-test-secret-4711"
-
-
-@pytest.fixture(scope="module")
-def v() -> CodeVerifier:
-    require_sandbox()
-    verifier = CodeVerifier()
-    verifier.warm_up()
-    return verifier
 
 
 HOSTILE = [
@@ -87,8 +78,8 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("program", HOSTILE, ids=[f"attack{i}" for i in range(len(HOSTILE))])
-def test_attack_scores_zero_and_leaves_no_process(v, program):
-    verdict = v.score(f"```python\n{program}\n```", CHECK)
+def test_attack_scores_zero_and_leaves_no_process(code_verifier, program):
+    verdict = code_verifier.score(f"```python\n{program}\n```", CHECK)
     assert verdict.components["correctness"] == 0.0, verdict
     assert sandbox_processes() == []
 
@@ -104,19 +95,19 @@ PLAIN_ATTACKS = [
 
 
 @pytest.mark.parametrize(("program", "reference"), PLAIN_ATTACKS)
-def test_attack_on_stdio_and_call_kinds(v, program, reference):
-    assert v.score(program, reference).components["correctness"] == 0.0
+def test_attack_on_stdio_and_call_kinds(code_verifier, program, reference):
+    assert code_verifier.score(program, reference).components["correctness"] == 0.0
     assert sandbox_processes() == []
 
 
-def test_network_only_own_loopback(v):
+def test_network_only_own_loopback(code_verifier):
     # the sandbox sees exactly one interface, its own loopback
     ref = json.dumps({"tests": [{"stdin": "", "stdout": "lo"}]})
     prog = "print(' '.join(sorted(l.split(':')[0].strip() for l in open('/proc/net/dev').read().splitlines()[2:])))"
-    assert v.score(prog, ref).components["correctness"] == 1.0
+    assert code_verifier.score(prog, ref).components["correctness"] == 1.0
 
 
-def test_cannot_reach_host_loopback_listener(v):
+def test_cannot_reach_host_loopback_listener(code_verifier):
     # a listener on the host's 127.0.0.1; the program passes only if it reaches it
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
         listener.bind(("127.0.0.1", 0))
@@ -127,14 +118,14 @@ def test_cannot_reach_host_loopback_listener(v):
             f"import socket\ndef add(a, b):\n    s = socket.create_connection(('127.0.0.1', {port}), timeout=1)\n"
             "    s.sendall(b'hello')\n    return a + b\n"
         )
-        verdict = v.score(prog, CHECK)
+        verdict = code_verifier.score(prog, CHECK)
         assert verdict.components["correctness"] == 0.0
         with pytest.raises(TimeoutError):
             listener.accept()
     assert sandbox_processes() == []
 
 
-def test_environment_not_visible(v, monkeypatch):
+def test_environment_not_visible(code_verifier, monkeypatch):
     # the service's token is in this process's environment; the program looks for it everywhere it can
     monkeypatch.setenv("RLVR_API_TOKEN", SECRET_TOKEN)
     prog = (
@@ -144,7 +135,7 @@ def test_environment_not_visible(v, monkeypatch):
         "    except OSError: pass\n"
         "print('found' if found else 'absent')"
     )
-    verdict = v.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "absent"}]}))
+    verdict = code_verifier.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "absent"}]}))
     assert verdict.components["correctness"] == 1.0, verdict
 
 
@@ -152,17 +143,20 @@ HOST_PATHS = ["/etc/hostname", "/etc/passwd", str(Path(__file__).resolve()), str
 
 
 @pytest.mark.parametrize("path", HOST_PATHS)
-def test_host_files_not_visible(v, path):
+def test_host_files_not_visible(code_verifier, path):
     # readable here, on the host; the program prints `hidden` only when it cannot open the file
     assert Path(path).read_text()
     prog = f"try:\n    open({path!r}).read()\n    print('visible')\nexcept OSError:\n    print('hidden')"
-    verdict = v.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "hidden"}]}))
+    verdict = code_verifier.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "hidden"}]}))
     assert verdict.components["correctness"] == 1.0, verdict
 
 
-def test_tmp_is_writable_but_small(v):
+def test_tmp_is_writable_but_small(code_verifier):
     prog = (
         "import os\nopen('/tmp/a', 'w').write('hi')\ntry:\n    open('/tmp/b', 'wb').write(b'x' * (17 << 20)); print('big')\n"
         "except OSError:\n    print('limited')\n"
     )
-    assert v.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "limited"}]})).components["correctness"] == 1.0
+    assert (
+        code_verifier.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "limited"}]})).components["correctness"]
+        == 1.0
+    )

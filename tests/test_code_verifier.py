@@ -11,17 +11,7 @@ import pytest
 
 from rlvr.services.verifiers.code.extract import extract_program
 from rlvr.services.verifiers.code.reference import parse_reference
-from rlvr.services.verifiers.code.verifier import CodeVerifier
-from tests.code_cases import CALL, CHECK, STDIO, require_sandbox, sandbox_processes
-
-
-@pytest.fixture(scope="module")
-def v() -> CodeVerifier:
-    require_sandbox()
-    verifier = CodeVerifier()
-    verifier.warm_up()
-    return verifier
-
+from tests.code_cases import CALL, CHECK, STDIO, sandbox_processes
 
 ONE_CALL = json.dumps({"fn_name": "add", "tests": [{"args": [1, 1], "expected": 2}]})
 ADD_STDIO = "a,b=map(int,input().split())\nprint(a+b)"
@@ -61,8 +51,8 @@ KINDS = [
 
 
 @pytest.mark.parametrize(("completion", "reference", "correctness", "answer", "flags"), KINDS)
-def test_kinds(v, completion, reference, correctness, answer, flags):
-    verdict = v.score(completion, reference)
+def test_kinds(code_verifier, completion, reference, correctness, answer, flags):
+    verdict = code_verifier.score(completion, reference)
     assert (verdict.components["correctness"], verdict.answer, verdict.flags) == (correctness, answer, flags)
     assert verdict.components["format"] == (0.0 if set(flags) & {"no_program", "syntax_error"} else 0.5)
     assert sandbox_processes() == []
@@ -101,20 +91,22 @@ BAD_REFERENCES = [
 
 
 @pytest.mark.parametrize(("reference", "message"), BAD_REFERENCES)
-def test_bad_reference_is_an_error_naming_the_problem(v, reference, message):
+def test_bad_reference_is_an_error_naming_the_problem(code_verifier, reference, message):
     with pytest.raises(ValueError, match=message):
-        v.score("print(1)", reference)
+        code_verifier.score("print(1)", reference)
 
 
-def test_item_budget_covers_the_references_limits(v):
+def test_item_budget_covers_the_references_limits(code_verifier):
     # 3 tests x 2 s each, plus margins: the pool waits at least this long for the item
-    budget = v.item_budget_s(CALL)
+    budget = code_verifier.item_budget_s(CALL)
     assert budget is not None and budget >= 3 * 2
-    assert v.item_budget_s("not json") is None
+    assert code_verifier.item_budget_s("not json") is None
     assert parse_reference(CHECK).n_tests == 1
 
 
-def test_dedup_key_is_the_program(v):
+def test_dedup_key_is_the_program(code_verifier):
     # the same program in different prose is one run; a different program is another
-    assert v.dedup_key("Here:\n```python\nx=1\n```") == v.dedup_key("Answer\n```python\nx=1\n```")
-    assert v.dedup_key("x=1") != v.dedup_key("x=2")
+    assert code_verifier.dedup_key("Here:\n```python\nx=1\n```") == code_verifier.dedup_key(
+        "Answer\n```python\nx=1\n```"
+    )
+    assert code_verifier.dedup_key("x=1") != code_verifier.dedup_key("x=2")

@@ -93,7 +93,9 @@ def test_a_failed_replacement_keeps_what_was_already_judged() -> None:
     items = [("a", "1"), ("crash", "1"), ("b", "1")]
     out: list = [None] * 3
     try:
-        worker.run("misbehaving", items, out, 0, [30.0] * len(items), threading.Event(), lambda: None, threading.Event())
+        worker.run(
+            "misbehaving", items, out, 0, [30.0] * len(items), threading.Event(), lambda: None, threading.Event()
+        )
     finally:
         worker.stop()
         broken_spares.close()
