@@ -231,7 +231,7 @@ def test_healthz_answers_while_hostile_items_are_scored(serve) -> None:
 def test_sigterm_answers_inflight_refuses_new_and_reaps_workers() -> None:
     env = {"RLVR_VERIFIERS": PROCESS_PLUGIN, "RLVR_WORKERS": "2", "PYTHONPATH": os.getcwd()}
     with serve_process(env) as (proc, url):
-        children = child_pids(proc.pid)
+        children = {pid: _started(pid) for pid in child_pids(proc.pid)}
         assert len(children) >= 2  # workers and spares
         answer: dict[str, httpx.Response] = {}
         inflight = threading.Thread(
@@ -249,15 +249,25 @@ def test_sigterm_answers_inflight_refuses_new_and_reaps_workers() -> None:
         assert [r["status"] for r in answer["r"].json()["results"]] == ["scored"] * 10
         assert proc.wait(timeout=25) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
         assert time.monotonic() - started < 25
-    assert not [pid for pid in children if _alive(pid)]
+    assert not [pid for pid, started in children.items() if _alive(pid, started)]
 
 
-def _alive(pid: int) -> bool:
+def _started(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot): a pid the kernel reused has another."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except OSError:
+        return None
+
+
+def _alive(pid: int, started: str | None) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
     except OSError:
         return False
+    return fields[0] != "Z" and fields[19] == started
 
 
 def test_peak_memory_under_the_worst_admitted_load_fits_the_pod_limit() -> None:
