@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,13 @@ from rlvr.services.runtime.local_server import free_port, running_server
 __all__ = ["GSM8K_DIR", "TOKEN", "free_port", "require_shared_data", "running_server"]
 
 TOKEN = "test-token"
+
+# Code sandboxes of this test session run as uids of their own (and every server it starts inherits
+# them): `sandbox_processes()` then sees this session's programs only, not another session's.
+os.environ.setdefault("RLVR_CODE_UID_BASE", str(100_000 + (os.getpid() % 10_000) * 64))
+os.environ.setdefault("RLVR_CODE_UID_SLOTS", "64")
+os.environ.setdefault("RLVR_CODE_SLOT_DIR", f"/tmp/rlvr-code-slots-test-{os.getpid()}")
+atexit.register(shutil.rmtree, os.environ["RLVR_CODE_SLOT_DIR"], ignore_errors=True)
 GSM8K_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gsm8k"
 
 
