@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -c constraints.txt torch==2.13.0
-	$(PIP) install --quiet -c constraints.txt -e '.[service,trainer,dev]'
+	$(PIP) install --quiet -c constraints.txt -e '.[service,trainer,aws,dev]'
 	# The example verifier package (docs/writing-a-verifier.md), registered by entry point.
 	$(PIP) install --quiet --no-deps -e examples/rlvr-exact-match
 	# OpenRLHF's released reward client (utils/agent.py), for the adapter tests; its training stack is not needed.
