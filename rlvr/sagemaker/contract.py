@@ -75,8 +75,13 @@ def read_hyperparameters(opt: OptML) -> dict[str, str]:
     return values
 
 
-def recipe_from_hyperparameters(hyperparameters: dict[str, str], opt: OptML) -> TrainConfig:
-    """The recipe named by `config` with every other hyperparameter applied; see the module docstring."""
+def recipe_from_hyperparameters(
+    hyperparameters: dict[str, str], opt: OptML, resolve_channels: bool = True
+) -> TrainConfig:
+    """The recipe named by `config` with every other hyperparameter applied; see the module docstring.
+
+    `resolve_channels=False` leaves `channel:<name>` as it is (the launcher, before the channels exist).
+    """
     hints = typing.get_type_hints(TrainConfig)
     known = {f.name for f in fields(TrainConfig)} - {"output_dir"}
     given = {k: v for k, v in hyperparameters.items() if not k.startswith("sagemaker_")}  # the SDK's own keys
@@ -92,10 +97,10 @@ def recipe_from_hyperparameters(hyperparameters: dict[str, str], opt: OptML) -> 
     for name, raw in given.items():
         if name in known:
             values[name] = parse_value(name, raw, hints[name])
-    if "data" not in given and opt.channel("train").is_dir():
+    if resolve_channels and "data" not in given and opt.channel("train").is_dir():
         values["data"] = CHANNEL + "train"
     for name in ("data", "model"):
-        if isinstance(values.get(name), str) and values[name].startswith(CHANNEL):
+        if resolve_channels and isinstance(values.get(name), str) and values[name].startswith(CHANNEL):
             values[name] = str(channel_source(opt, values[name].removeprefix(CHANNEL), files=name == "data"))
     values["output_dir"] = str(opt.checkpoints)
     cfg = TrainConfig(**values)
