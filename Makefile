@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint bench demo reproduce clean compose-smoke
+.PHONY: setup test lint bench demo reproduce clean compose-smoke sagemaker-smoke
 
 setup: $(STAMP)
 
@@ -41,6 +41,10 @@ test: lint
 # The compose smoke test: Docker engine, local base image, build, up, score, 1 training step, down.
 compose-smoke:
 	deploy/ci/compose-smoke.sh
+
+# The SageMaker smoke test: the images' sagemaker targets run as SageMaker runs them (serve, train on /opt/ml).
+sagemaker-smoke:
+	deploy/ci/sagemaker-smoke.sh
 
 bench: setup
 	$(PY) benchmarks/bench_service.py
