@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -177,3 +178,21 @@ def test_a_job_trains_saves_the_model_and_a_restarted_job_resumes(
     rows = [json.loads(line) for line in (opt.checkpoints / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows if "rewards/format/mean" in r] == [1, 2]  # step 1 not repeated
     assert (opt.checkpoints / "checkpoint-2").is_dir()
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_job_with_a_failure_line_and_status_143(tmp_path: Path, tiny_model_dir: Path, serve) -> None:
+    """SageMaker stops a job with SIGTERM (SIGKILL 120 s later); wherever it lands, the job says so and exits 143."""
+    hp = {"model": "channel:model", "reward_url": serve(Settings()), "max_steps": "1000", "save_steps": "1"}
+    hp |= {"num_generations": "2", "per_device_train_batch_size": "4", "max_completion_length": "8"}
+    opt = opt_ml(tmp_path, hp, model_dir=tiny_model_dir)
+    cmd = [sys.executable, "-m", "rlvr.cli", "sagemaker", "container-train", "--opt-ml", str(opt.root)]
+    job = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    assert job.stderr is not None
+    for line in job.stderr:  # the recipe is read: the job is under way
+        if "training job:" in line:
+            break
+    job.send_signal(signal.SIGTERM)
+    job.stderr.read()
+    assert job.wait(timeout=120) == 143
+    assert opt.failure.read_text().startswith("stopped by SIGTERM")

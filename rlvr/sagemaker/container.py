@@ -42,7 +42,10 @@ def run_training_job(root: Path, worker: bool = False) -> int:
         command = None if worker else launch_command(opt, _gpus())
         if command is not None:
             log.info("several GPUs or hosts: %s", " ".join(command))
-            status = subprocess.run(command, check=False).returncode
+            launcher = subprocess.Popen(command)
+            # SIGTERM goes to the launcher, which passes it to every rank: each saves before SIGKILL.
+            signal.signal(signal.SIGTERM, lambda signum, _: launcher.send_signal(signum))
+            status = launcher.wait()
             if status:
                 write_failure(opt, f"training processes exited with status {status}; the job's log says why")
             return status
@@ -53,7 +56,7 @@ def run_training_job(root: Path, worker: bool = False) -> int:
         keep_records(opt)
         return 0
     except KeyboardInterrupt:
-        write_failure(opt, f"stopped (SIGTERM); a checkpoint in {opt.checkpoints} resumes the run")
+        write_failure(opt, f"stopped by SIGTERM; a job with the same checkpoints ({opt.checkpoints}) resumes the run")
         return STOPPED
     except Exception as exc:
         log.exception("training job failed")
