@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint bench demo reproduce clean compose-smoke
+.PHONY: setup test lint bench demo reproduce clean compose-smoke sagemaker-smoke
 
 setup: $(STAMP)
 
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -c constraints.txt torch==2.13.0
-	$(PIP) install --quiet -c constraints.txt -e '.[service,trainer,dev]'
+	$(PIP) install --quiet -c constraints.txt -e '.[service,trainer,aws,dev]'
 	# The example verifier package (docs/writing-a-verifier.md), registered by entry point.
 	$(PIP) install --quiet --no-deps -e examples/rlvr-exact-match
 	# OpenRLHF's released reward client (utils/agent.py), for the adapter tests; its training stack is not needed.
@@ -41,6 +41,10 @@ test: lint
 # The compose smoke test: Docker engine, local base image, build, up, score, 1 training step, down.
 compose-smoke:
 	deploy/ci/compose-smoke.sh
+
+# The SageMaker smoke test: the images' sagemaker targets run as SageMaker runs them (serve, train on /opt/ml).
+sagemaker-smoke:
+	deploy/ci/sagemaker-smoke.sh
 
 bench: setup
 	$(PY) benchmarks/bench_service.py

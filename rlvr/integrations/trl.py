@@ -36,6 +36,8 @@ class Endpoint:
     max_batch_items: int = 1024
     request_timeout_s: float = 60.0
     deadline_s: float = 120.0
+    aws_region: str | None = None  # sagemaker:// only (InvokeEndpoint through boto3: `pip install 'rlvr[aws]'`)
+    aws_endpoint_url: str | None = None
 
 
 @dataclass
@@ -48,6 +50,28 @@ class RewardSetup:
     verifiers: dict[str, dict[str, str]] = field(default_factory=dict)  # endpoint -> {name, version, url}
 
 
+def make_client(endpoint: Endpoint) -> RewardClient:
+    """An HTTP client, or for `sagemaker://<endpoint-name>` one over InvokeEndpoint (boto3)."""
+    cls: type[RewardClient] = RewardClient
+    extra: dict[str, str | None] = {}
+    if endpoint.url.startswith("sagemaker://"):
+        from rlvr.sagemaker.invoke import SageMakerRewardClient
+
+        cls, extra = (
+            SageMakerRewardClient,
+            {"region": endpoint.aws_region, "aws_endpoint_url": endpoint.aws_endpoint_url},
+        )
+    return cls(
+        endpoint.url,
+        verifier=endpoint.verifier,
+        token=endpoint.token,
+        max_batch_items=endpoint.max_batch_items,
+        request_timeout_s=endpoint.request_timeout_s,
+        deadline_s=endpoint.deadline_s,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
 def reward_functions(endpoints: list[Endpoint], reference_column: str = "reference") -> RewardSetup:
     """Ask each endpoint which components its verifier has, then make one function per weighted component.
 
@@ -58,14 +82,7 @@ def reward_functions(endpoints: list[Endpoint], reference_column: str = "referen
     setup = RewardSetup()
     chosen: list[tuple[Endpoint, RewardClient, dict[str, float]]] = []
     for endpoint in endpoints:
-        client = RewardClient(
-            endpoint.url,
-            verifier=endpoint.verifier,
-            token=endpoint.token,
-            max_batch_items=endpoint.max_batch_items,
-            request_timeout_s=endpoint.request_timeout_s,
-            deadline_s=endpoint.deadline_s,
-        )
+        client = make_client(endpoint)
         hosted = {v.name: v for v in client.describe().verifiers}
         if endpoint.verifier is None and len(hosted) != 1:
             raise ValueError(f"endpoint {endpoint.name!r} hosts {sorted(hosted)}: set its `verifier`")

@@ -8,11 +8,15 @@ Every field has a default and a `help`; `__post_init__` says how to fix a bad va
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+SAGEMAKER = "sagemaker://"
+SAGEMAKER_ENDPOINT = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")  # EndpointName in the botocore model
 
 # GRPOConfig arguments that `train._grpo_args` fills from the recipe's fields; extra_grpo_args may not repeat them.
 GRPO_ARGS_SET_BY_RECIPE = frozenset(
@@ -30,7 +34,10 @@ class EndpointConfig:
     """One reward verifier service the run scores against."""
 
     name: str = field(default="gsm8k", metadata={"help": "Label of this endpoint in logs and metric names."})
-    url: str = field(default="http://127.0.0.1:8000", metadata={"help": "Base URL of the service."})
+    url: str = field(
+        default="http://127.0.0.1:8000",
+        metadata={"help": "Base URL of the service, or `sagemaker://<endpoint-name>` (InvokeEndpoint; `aws` extra)."},
+    )
     verifier: str | None = field(default=None, metadata={"help": "Verifier to ask for; None when it hosts one."})
     weights: dict[str, float] | None = field(
         default=None,
@@ -42,14 +49,37 @@ class EndpointConfig:
     max_batch_items: int = field(default=1024, metadata={"help": "Items per request before a batch is chunked."})
     request_timeout_s: float = field(default=60.0, metadata={"help": "Timeout of one HTTP attempt."})
     deadline_s: float = field(default=120.0, metadata={"help": "Total time for a batch, retries included."})
+    aws_region: str | None = field(
+        default=None, metadata={"help": "sagemaker:// only: the endpoint's region (default: boto3's own lookup)."}
+    )
+    aws_endpoint_url: str | None = field(
+        default=None, metadata={"help": "sagemaker:// only: the SageMaker Runtime URL (a VPC endpoint, a stand-in)."}
+    )
 
     def __post_init__(self) -> None:
-        if not self.url.startswith(("http://", "https://")):
-            raise ValueError(f"endpoint {self.name!r}: url {self.url!r} must start with http:// or https://")
+        if not self.url.startswith(("http://", "https://", SAGEMAKER)):
+            raise ValueError(
+                f"endpoint {self.name!r}: url {self.url!r} must start with http://, https:// or sagemaker://"
+            )
+        if self.url.startswith(SAGEMAKER):
+            self._check_sagemaker()
         if self.max_batch_items < 1:
             raise ValueError(f"endpoint {self.name!r}: max_batch_items must be >= 1")
         if self.deadline_s <= 0 or self.request_timeout_s <= 0:
             raise ValueError(f"endpoint {self.name!r}: deadline_s and request_timeout_s must be > 0")
+
+    def _check_sagemaker(self) -> None:
+        name = self.url.removeprefix(SAGEMAKER).strip("/")
+        if not SAGEMAKER_ENDPOINT.fullmatch(name):
+            raise ValueError(
+                f"endpoint {self.name!r}: {name!r} is not a SageMaker endpoint name (1-63 letters, digits and "
+                "hyphens, starting and ending with a letter or digit): write sagemaker://<endpoint-name>"
+            )
+        if self.request_timeout_s > 60:
+            raise ValueError(
+                f"endpoint {self.name!r}: request_timeout_s {self.request_timeout_s:g} exceeds the 60 s in which "
+                "SageMaker must answer an invocation: set it to 60 or less"
+            )
 
     def token(self) -> str | None:
         """The bearer token from `token_env`; unset or empty means none (as the service reads it)."""

@@ -21,6 +21,8 @@ def build_rewards(endpoints: list[EndpointConfig]) -> RewardSetup:
                 max_batch_items=e.max_batch_items,
                 request_timeout_s=e.request_timeout_s,
                 deadline_s=e.deadline_s,
+                aws_region=e.aws_region,
+                aws_endpoint_url=e.aws_endpoint_url,
             )
             for e in endpoints
         ]

@@ -152,10 +152,17 @@ def _close_clients(trainer: Any, rewards: RewardSetup) -> None:
             asyncio.run_coroutine_threadsafe(client.aclose(), loop).result(timeout=10)
 
 
-def train(cfg: TrainConfig, resume: bool | str = False, rewards: RewardSetup | None = None) -> Path:
+def train(
+    cfg: TrainConfig,
+    resume: bool | str = False,
+    rewards: RewardSetup | None = None,
+    callbacks: list[Any] | None = None,
+    final_dir: str | Path | None = None,
+) -> Path:
     """Run GRPO; returns the output dir. Ctrl-C saves a checkpoint that `resume` continues from.
 
-    `rewards` replaces the configured endpoints (the trainer benchmark's in-process baseline).
+    `rewards` replaces the configured endpoints (the trainer benchmark's in-process baseline);
+    `callbacks` are added to the trainer's; the model goes to `final_dir` (default: `<output_dir>/final`).
     """
     from peft import LoraConfig
     from transformers.trainer_utils import get_last_checkpoint
@@ -186,7 +193,7 @@ def train(cfg: TrainConfig, resume: bool | str = False, rewards: RewardSetup | N
         train_dataset=dataset,
         processing_class=tokenizer,
         peft_config=peft_config,
-        callbacks=[MetricsJsonl(out / "metrics.jsonl")],
+        callbacks=[MetricsJsonl(out / "metrics.jsonl"), *(callbacks or [])],
     )
     write_manifest(cfg, out, rewards, model_path)
     if resume is True:
@@ -201,7 +208,8 @@ def train(cfg: TrainConfig, resume: bool | str = False, rewards: RewardSetup | N
         raise
     finally:
         _close_clients(trainer, rewards)
-    trainer.save_model(str(out / "final"))
-    tokenizer.save_pretrained(str(out / "final"))
-    log.info("saved the trained model to %s", out / "final")
+    final = Path(final_dir) if final_dir is not None else out / "final"
+    trainer.save_model(str(final))
+    tokenizer.save_pretrained(str(final))
+    log.info("saved the trained model to %s", final)
     return out

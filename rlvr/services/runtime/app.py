@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rlvr.services.protocol import ScoreRequest, ScoreResponse, VerifiersResponse
-from rlvr.services.runtime import adapters
+from rlvr.services.runtime import adapters, sagemaker
 from rlvr.services.runtime.errors import (
     ERROR_RESPONSES,
     ApiError,
@@ -159,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.dependency_overrides[get_settings] = lambda: settings
     app.include_router(router)
     app.include_router(adapters.router)
+    app.include_router(sagemaker.router)  # GET /ping, POST /invocations: the SageMaker inference contract
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
