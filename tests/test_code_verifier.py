@@ -10,11 +10,23 @@ import json
 import pytest
 
 from rlvr.services.verifiers.code.extract import extract_program
+from rlvr.services.verifiers.code.judge import judge
 from rlvr.services.verifiers.code.reference import parse_reference
 from tests.code_cases import CALL, CHECK, STDIO, sandbox_processes
 
 ONE_CALL = json.dumps({"fn_name": "add", "tests": [{"args": [1, 1], "expected": 2}]})
 ADD_STDIO = "a,b=map(int,input().split())\nprint(a+b)"
+ONE_FLOAT = json.dumps({"fn_name": "add", "tests": [{"args": [1, 1], "expected": 1.5}]})
+ONE_MILLION = json.dumps({"fn_name": "add", "tests": [{"args": [1, 1], "expected": 1000000}]})
+BIG_INT = json.dumps({"tests": [{"stdin": "", "stdout": f"{pow(2, 20000, 1000)}\n6021"}]})  # 2**20000 has 6,021 digits
+HISTOGRAM = json.dumps(
+    {
+        "entry_point": "hist",
+        "test": "def check(candidate):\n    assert candidate('a b a') == {'a': 2, 'b': 1}\n"
+        "    assert candidate('') == {}\n",
+    }
+)
+PAIR = json.dumps({"entry_point": "pair", "test": "def check(candidate):\n    assert candidate() == (1, 2)\n"})
 
 KINDS = [
     # (completion, reference, correctness, answer, flags)
@@ -47,7 +59,40 @@ KINDS = [
     ("   \n", CHECK, 0.0, "0/1", ("no_program",)),  # blank completion: no program, format 0
     ("```bash\nls\n```", CHECK, 0.0, "0/1", ("no_program",)),  # only a block in another language
     ("import time\ndef add(a, b):\n    time.sleep(5)\n    return a + b", CHECK, 0.0, "0/1", ("time_limit",)),
+    (
+        "def add(a, b):\n    return a + b\nif __name__ == '__main__':\n    input()",
+        CHECK,
+        1.0,
+        "1/1",
+        (),
+    ),  # a demo block
+    (
+        "def add(a, b):\n    return 10**400",
+        ONE_FLOAT,
+        0.0,
+        "0/1",
+        ("wrong_answer",),
+    ),  # too big for a float: 0, not error
+    (
+        "def add(a, b):\n    v = []\n    for _ in range(3000): v = [v]\n    return v",
+        ONE_FLOAT,
+        0.0,
+        "0/1",
+        ("runtime_error",),
+    ),  # too deep to send back: 0, not error
+    ("def add(a, b):\n    return 999999.0", ONE_MILLION, 0.0, "0/1", ("wrong_answer",)),  # an integer answer is exact
+    ("def add(a, b):\n    return 1000000.0", ONE_MILLION, 1.0, "1/1", ()),  # ... and 1e6 == 1000000
+    ("print(2 ** 20000 % 1000)\nprint(len(str(2 ** 20000)))", BIG_INT, 1.0, "1/1", ()),  # no 4300-digit limit
 ]
+
+
+KINDS += [
+    # plain-data subclasses cross to the checker as the plain type (defaultdict, namedtuple)
+    ("import collections\ndef hist(s):\n    d = collections.defaultdict(int)\n    for w in s.split():\n"
+     "        d[w] += 1\n    return d", HISTOGRAM, 1.0, "1/1", ()),
+    ("import collections\nP = collections.namedtuple('P', 'x y')\ndef pair():\n    return P(1, 2)", PAIR, 1.0, "1/1",
+     ()),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("completion", "reference", "correctness", "answer", "flags"), KINDS)
@@ -66,6 +111,11 @@ EXTRACT = [
     ("```python\nprint(3)\n", "print(3)\n"),  # an unclosed last fence runs to the end
     ("", None),  # empty
     ("```python\n   \n```", None),  # a blank block
+    ("Here:\r\n```python\r\nprint(4)\r\n```\r\n", "print(4)\n"),  # Windows line endings
+    ("1. Code:\n   ```python\n   x = 1\n   print(x)\n   ```\n", "x = 1\nprint(x)\n"),  # a fence in a list item
+    ("````python\nprint(5)\n`````\n", "print(5)\n"),  # closed by a longer fence
+    ('```python title="main.py"\nprint(6)\n```', "print(6)\n"),  # the info string's first word is the language
+    ("```python:main.py\nprint(7)\n```", "print(7)\n"),
 ]
 
 
@@ -87,7 +137,27 @@ BAD_REFERENCES = [
     ('{"entry_point": "f", "test": "def check(c): pass", "time_limit_s": 11}', "time_limit_s"),
     ('{"entry_point": "f", "test": "def check(c): pass", "memory_mb": 4096}', "memory_mb"),
     (json.dumps({"tests": [{"stdin": "", "stdout": ""}] * 61, "time_limit_s": 1}), "at most 60"),
+    ('{"tests": [{"stdin": "\\ud800", "stdout": ""}]}', "unpaired surrogate"),
+    ('{"entry_point": "f", "test": "assert True  # check"}', "must define check"),
+    (json.dumps({"entry_point": "f", "test": "def check(c): pass\n" + "#" * (1 << 20)}), "the limit is"),
 ]
+
+
+@pytest.mark.parametrize("value", ["[" * 200_000, "1e999999", "-" * 5])
+def test_a_value_the_service_cannot_compare_is_a_wrong_answer(value):
+    # a program can write anything to its value pipe: deep, huge or broken JSON is a 0, never our error
+    row = {"exit": 0, "wall": 0.1, "value": value}
+    assert judge(row, parse_reference(ONE_FLOAT), 0).status == "wrong_answer"
+
+
+def test_buffered_stdin_reads_large_inputs_fast(code_verifier):
+    # the competitive-programming idiom: sys.stdin.buffer.readline over 200,000 lines (~1.3 MB)
+    n = 200_000
+    reference = json.dumps({"tests": [{"stdin": f"{n}\n" + "5\n" * n, "stdout": str(5 * n)}], "time_limit_s": 5})
+    program = (
+        "import sys\ninput = sys.stdin.buffer.readline\nn = int(input())\nprint(sum(int(input()) for _ in range(n)))"
+    )
+    assert code_verifier.score(program, reference).components["correctness"] == 1.0
 
 
 @pytest.mark.parametrize(("reference", "message"), BAD_REFERENCES)

@@ -47,6 +47,24 @@ def plain(value, depth=0):
         return all(plain(k, depth + 1) and plain(v, depth + 1) for k, v in value.items())
     return True
 
+def as_plain(value, depth):
+    """In the candidate: subclasses of plain types (defaultdict, namedtuple, an int subclass) as the
+    plain type itself, so marshal can send them; the checker still accepts only plain data."""
+    if depth > 200:
+        raise ValueError("the return value is nested too deeply")
+    kind = type(value)
+    if kind in (type(None), bool, int, float, complex, str, bytes):
+        return value
+    for base in (bool, int, float, complex, str, bytes):
+        if isinstance(value, base):
+            return base(value)
+    if isinstance(value, dict):
+        return {as_plain(k, depth + 1): as_plain(v, depth + 1) for k, v in value.items()}
+    for base in (tuple, list, set, frozenset):
+        if isinstance(value, base):
+            return base(as_plain(v, depth + 1) for v in value)
+    return value  # anything else: marshal refuses it, and the checker sees the candidate fail
+
 def run_check():
     req_r, req_w = os.pipe()     # checker -> candidate
     resp_r, resp_w = os.pipe()   # candidate -> checker
@@ -63,7 +81,8 @@ def run_check():
             only_fds({req_r, resp_w})
             limits(TIME, MEM)
             fresh_stdio()
-            ns = {"__name__": "__main__", "__builtins__": builtins}
+            # not __main__: a solution's `if __name__ == "__main__":` demo must not run (stdin is empty)
+            ns = {"__name__": "solution", "__builtins__": builtins}
             code = run_user(CFG["prelude_part"], ns)
             if code == 0:
                 code = run_user(PROGRAM, ns)
@@ -78,7 +97,7 @@ def run_check():
                     finish(0)
                 try:
                     value = fn(*args, **kwargs)
-                    reply = dumps((True, value))
+                    reply = dumps((True, as_plain(value, 0)))
                 except BaseException as e:
                     try:
                         reply = dumps((False, "%s: %s" % (type(e).__name__, str(e)[:500])))

@@ -5,8 +5,8 @@ or return value (function-call kind) matches, or, for check code, the checker wr
 
 >>> normalize_stdout("7  \\n\\n")
 '7'
->>> values_equal(2.0, 2), values_equal([0.1 + 0.2], [0.3]), values_equal(True, 1)
-(True, True, False)
+>>> values_equal(2.0, 2), values_equal([0.1 + 0.2], [0.3]), values_equal(True, 1), values_equal(999999.9999999, 1000000)
+(True, True, False, False)
 """
 
 from __future__ import annotations
@@ -36,16 +36,21 @@ def normalize_stdout(text: str) -> str:
     return "\n".join(lines)
 
 
-def values_equal(got: Any, expected: Any, rel: float = 1e-6, abs_: float = 1e-6) -> bool:
-    """JSON values equal: floats within 1e-6 relative or absolute, 2.0 == 2, lists elementwise."""
+def values_equal(got: Any, expected: Any, tol: float = 1e-6) -> bool:
+    """JSON values equal: an integer exactly (7 or 7.0), a float within 1e-6 relative or absolute,
+    bools only as bools, lists elementwise (tuples arrive as lists), objects key by key."""
     if isinstance(got, bool) or isinstance(expected, bool):
         return type(got) is type(expected) and got == expected
-    if isinstance(got, (int, float)) and isinstance(expected, (int, float)):
-        if isinstance(got, int) and isinstance(expected, int):
-            return got == expected
-        if math.isnan(got) or math.isnan(expected):
-            return math.isnan(got) and math.isnan(expected)
-        return math.isclose(got, expected, rel_tol=rel, abs_tol=abs_)
+    if isinstance(expected, int) and isinstance(got, (int, float)):
+        return got == expected  # exact, also across int and float (Python compares them exactly)
+    if isinstance(expected, float) and isinstance(got, (int, float)):
+        try:
+            value = float(got)
+        except OverflowError:  # an int too large for a float is no float answer
+            return False
+        if math.isnan(value) or math.isnan(expected):
+            return math.isnan(value) and math.isnan(expected)
+        return math.isclose(value, expected, rel_tol=tol, abs_tol=tol)
     if isinstance(got, list) and isinstance(expected, list):
         return len(got) == len(expected) and all(values_equal(g, e) for g, e in zip(got, expected, strict=True))
     if isinstance(got, dict) and isinstance(expected, dict):
@@ -78,10 +83,9 @@ def judge(row: dict[str, Any] | None, ref: Reference, i: int) -> TestOutcome:
         expected = ref.stdio_tests[i].stdout
         ok = normalize_stdout(str(row.get("stdout", ""))) == normalize_stdout(expected)
         return TestOutcome(ok, "ok" if ok else "wrong_answer", wall)
-    try:
+    try:  # the value is the program's: nested or huge on purpose is a wrong answer, not our error
         got = json.loads(str(row.get("value", "")))
-    except ValueError:
-        return TestOutcome(False, "wrong_answer", wall, "the return value is not JSON")
-    expected = json.loads(json.dumps(ref.call_tests[i].expected))
-    ok = values_equal(got, expected)
+        ok = values_equal(got, json.loads(json.dumps(ref.call_tests[i].expected)))
+    except (ValueError, RecursionError, OverflowError, MemoryError):
+        return TestOutcome(False, "wrong_answer", wall, "the return value is not comparable JSON")
     return TestOutcome(ok, "ok" if ok else "wrong_answer", wall)

@@ -10,6 +10,7 @@ at most 2048). Anything malformed is a ValueError whose message says what is wro
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 from dataclasses import dataclass
@@ -89,9 +90,31 @@ def _tests(obj: dict[str, Any]) -> list[Any]:
     return tests
 
 
-@lru_cache(maxsize=1024)  # a GRPO group repeats each reference G times
+CACHED_REFERENCE_CHARS = 16 * 1024  # only small references are cached: 1024 of them hold at most 16 MiB
+MAX_CODE_CHARS = 1024 * 1024  # a check reference's `test` or `prelude`
+
+
 def parse_reference(text: str) -> Reference:
     """The reference, validated; ValueError naming the problem when it is malformed."""
+    if isinstance(text, str) and len(text) <= CACHED_REFERENCE_CHARS:
+        return _parse_cached(text)
+    return _parse(text, compile_test=True)
+
+
+def reference_limits(text: str) -> Reference:
+    """The reference as far as its tests and limits go, without compiling its test code (cheap
+    enough for the service's own process, which only needs the item's time budget)."""
+    if isinstance(text, str) and len(text) <= CACHED_REFERENCE_CHARS:
+        return _parse_cached(text)
+    return _parse(text, compile_test=False)
+
+
+@lru_cache(maxsize=1024)  # a GRPO group repeats each reference G times
+def _parse_cached(text: str) -> Reference:
+    return _parse(text, compile_test=True)
+
+
+def _parse(text: str, compile_test: bool) -> Reference:
     if not isinstance(text, str):
         raise ValueError("reference must be a JSON string")
     if len(text) > MAX_REFERENCE_CHARS:
@@ -107,17 +130,9 @@ def parse_reference(text: str) -> Reference:
 
     if "entry_point" in obj or "test" in obj:
         entry_point = _identifier(obj, "entry_point")
-        test, prelude = obj.get("test"), obj.get("prelude", "")
-        if not isinstance(test, str) or not test.strip():
-            raise ValueError("reference 'test' must be a non-empty string of Python code")
-        if not isinstance(prelude, str):
-            raise ValueError("reference 'prelude' must be a string")
-        try:
-            compile(test, "<test>", "exec")
-        except (SyntaxError, ValueError) as exc:
-            raise ValueError(f"reference 'test' does not compile: {exc}") from None
-        if "check" not in test:
-            raise ValueError("reference 'test' must define check(candidate)")
+        test, prelude = _code(obj, "test", required=True), _code(obj, "prelude", required=False)
+        if compile_test:
+            _check_defines_check(test)
         return Reference(
             kind="check", entry_point=entry_point, test=test, prelude=prelude, time_limit_s=time_limit, memory_mb=memory
         )
@@ -142,11 +157,39 @@ def parse_reference(text: str) -> Reference:
             stdin, stdout = t.get("stdin", ""), t.get("stdout")
             if not isinstance(stdin, str) or not isinstance(stdout, str):
                 raise ValueError(f"reference test {i}: 'stdin' and 'stdout' must be strings")
+            _encodable(stdin, f"test {i} 'stdin'")
             stdio.append(StdioTest(stdin=stdin, stdout=stdout))
         _check_total(len(stdio), time_limit)
         return Reference(kind="stdio", stdio_tests=tuple(stdio), time_limit_s=time_limit, memory_mb=memory)
 
     raise ValueError("reference must have 'tests' (stdin/stdout), 'fn_name' + 'tests', or 'entry_point' + 'test'")
+
+
+def _code(obj: dict[str, Any], key: str, required: bool) -> str:
+    value = obj.get(key, None if required else "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ValueError(f"reference {key!r} must be a {'non-empty ' if required else ''}string of Python code")
+    if len(value) > MAX_CODE_CHARS:
+        raise ValueError(f"reference {key!r} is {len(value)} characters; the limit is {MAX_CODE_CHARS}")
+    _encodable(value, repr(key))
+    return value
+
+
+def _encodable(value: str, where: str) -> None:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValueError(f"reference {where} holds an unpaired surrogate (not UTF-8 text)") from None
+
+
+def _check_defines_check(test: str) -> None:
+    try:
+        tree = ast.parse(test, "<test>")
+        compile(tree, "<test>", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        raise ValueError(f"reference 'test' does not compile: {type(exc).__name__}: {exc}") from None
+    if not any(isinstance(node, ast.FunctionDef) and node.name == "check" for node in tree.body):
+        raise ValueError("reference 'test' must define check(candidate) at top level")
 
 
 def _check_total(n: int, time_limit: float) -> None:

@@ -60,9 +60,11 @@ def only_fds(keep):
                 pass
 
 def fresh_stdio():
-    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
-    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=False)
+    """Buffered, as an ordinary interpreter's (sys.stdin.buffer.readline must not read bytewise)."""
+    sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)))
+    sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)))
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True)
+    sys.set_int_max_str_digits(0)  # print(2 ** 20000) is a legitimate answer
 
 def run_user(source, namespace):
     """Exec user code; return the exit code the child should end with."""

@@ -13,11 +13,14 @@ from typing import ClassVar, Literal
 from rlvr.services.verifiers.base import Verdict, Verifier
 from rlvr.services.verifiers.code import harness, sandbox, slots
 from rlvr.services.verifiers.code.extract import extract_program
-from rlvr.services.verifiers.code.reference import parse_reference
+from rlvr.services.verifiers.code.reference import parse_reference, reference_limits
 
 FORMAT_REWARD = 0.5
 CORRECTNESS_REWARD = 1.0
 MAX_PROGRAM_CHARS = 256 * 1024
+# The pool waits this much longer than the sandbox's own wall limit: the sandbox must be the one that
+# stops a slow program (a scored 0, `time_limit`), with time to kill and reap, never the pool (timeout).
+REAP_MARGIN_S = 3.0
 # The flag of a failing run: its failures' statuses, in this order.
 FLAG_ORDER = ("syntax_error", "memory_limit", "output_limit", "time_limit", "runtime_error", "wrong_answer")
 
@@ -42,9 +45,9 @@ class CodeVerifier(Verifier):
         return {"sandbox": {"mode": caps.mode, "layers": list(caps.layers), "problems": list(caps.problems)}}
 
     def item_budget_s(self, reference: str) -> float | None:
-        """The reference's own limits: every test's time limit plus the sandbox's margins."""
+        """The reference's own limits: every test's time limit, the sandbox's margins, time to reap."""
         try:
-            return harness.wall_budget_s(parse_reference(reference))
+            return harness.wall_budget_s(reference_limits(reference)) + REAP_MARGIN_S
         except ValueError:
             return None
 
