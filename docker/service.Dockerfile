@@ -28,9 +28,12 @@ CMD ["rlvr", "serve"]
 # capabilities. Full layers (bwrap namespaces) need CAP_SYS_ADMIN on the container; without it the
 # service runs with uid + rlimits + seccomp and says so (docs/code-verifier.md).
 FROM base AS code
+# The service's code and packages are root's alone: in plain mode (no namespaces) a program sees the
+# host's files as far as unix permissions allow, and must not read the service (or its data).
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bubblewrap libseccomp2 \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* \
+ && chmod -R go-rwx /app /opt/venv
 ENV RLVR_VERIFIERS=code RLVR_PORT=8002 RLVR_CODE_SLOT_DIR=/run/rlvr-code-slots
 EXPOSE 8002
 

@@ -77,12 +77,13 @@ python3 -c 'import json, sys; s = json.loads(sys.argv[1])["verifiers"][0]["detai
 plain_reply=$(curl -sf -X POST http://127.0.0.1:18003/score -H 'Content-Type: application/json' -d @- <<'JSON'
 {"items": [
   {"completion": "print(7)", "reference": "{\"tests\": [{\"stdin\": \"\", \"stdout\": \"7\"}]}"},
-  {"completion": "import socket\nsocket.create_connection((\"127.0.0.1\", 18003))\nprint(7)", "reference": "{\"tests\": [{\"stdin\": \"\", \"stdout\": \"7\"}]}"}
+  {"completion": "import socket\nsocket.create_connection((\"127.0.0.1\", 18003))\nprint(7)", "reference": "{\"tests\": [{\"stdin\": \"\", \"stdout\": \"7\"}]}"},
+  {"completion": "try:\n    open(\"/app/rlvr/__init__.py\").read()\n    print(\"visible\")\nexcept OSError:\n    print(\"hidden\")", "reference": "{\"tests\": [{\"stdin\": \"\", \"stdout\": \"hidden\"}]}"}
 ]}
 JSON
 )
 echo "$plain_reply"
-python3 -c 'import json, sys; r = json.loads(sys.argv[1])["results"]; assert [x["reward"] for x in r] == [1.5, 0.5], r' "$plain_reply"
+python3 -c 'import json, sys; r = json.loads(sys.argv[1])["results"]; assert [x["reward"] for x in r] == [1.5, 0.5, 1.5], r' "$plain_reply"
 docker rm -f rlvr-ci-code-plain >/dev/null
 
 echo "== restart with a token; score known completions through the containers (gsm8k, then math)"
