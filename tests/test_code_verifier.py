@@ -82,6 +82,7 @@ KINDS = [
     ),  # too deep to send back: 0, not error
     ("def add(a, b):\n    return 999999.0", ONE_MILLION, 0.0, "0/1", ("wrong_answer",)),  # an integer answer is exact
     ("def add(a, b):\n    return 1000000.0", ONE_MILLION, 1.0, "1/1", ()),  # ... and 1e6 == 1000000
+    ("def add(a, b):\n    return 10**6 - 1 + sum([0.1] * 10)", ONE_MILLION, 1.0, "1/1", ()),  # float noise is no error
     ("print(2 ** 20000 % 1000)\nprint(len(str(2 ** 20000)))", BIG_INT, 1.0, "1/1", ()),  # no 4300-digit limit
 ]
 
