@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rlvr.services.verifiers.code import sandbox
+from rlvr.services.verifiers.code import sandbox, zygote
 from rlvr.services.verifiers.code.verifier import CodeVerifier
 from tests.code_cases import CALL, CHECK, STDIO, require_sandbox, sandbox_processes
 
@@ -79,6 +79,14 @@ HOSTILE = [
     "import sys\nwhile True: sys.stdout.write('x' * 65536)\ndef add(a, b): return a + b",
     # killing the whole sandbox (the runner is the same uid)
     "import os, signal\ntry: os.kill(-1, signal.SIGKILL)\nexcept Exception: pass\ndef add(a, b): return 0",
+    # stopping the runner (the candidate's parent): no verdict is ever reported
+    "import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)\ndef add(a, b): return a + b",
+    # stopping, then killing, every other process it can see (the zygote, if any, must survive)
+    "import os, signal\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n"
+    "        for s in (signal.SIGSTOP, signal.SIGKILL):\n            try: os.kill(int(p), s)\n"
+    "            except OSError: pass\ndef add(a, b): return a + b",
+    # System V shared memory (it would outlive the program)
+    "import ctypes\nok = ctypes.CDLL(None).shmget(0, 4096, 0o1600) >= 0\ndef add(a, b): return a + b if ok else 0",
     # new namespaces, ptrace, sockets
     "import os, ctypes\nlibc = ctypes.CDLL(None)\nok = libc.unshare(0x10000000) == 0\ndef add(a, b): return a + b if ok else 0",
     "import socket\ntry:\n    socket.socket(socket.AF_INET, socket.SOCK_STREAM); ok = True\nexcept OSError: ok = False\n"
@@ -86,10 +94,18 @@ HOSTILE = [
 ]
 
 
+ZYGOTE_STOPS_RUNNER = next(i for i, p in enumerate(HOSTILE) if "getppid(), signal.SIGSTOP" in p)
+ZYGOTE_SIGNALS = ZYGOTE_STOPS_RUNNER + 1
+CORRECT = "def add(a, b):\n    return a + b"
+
+
 @pytest.mark.parametrize("program", HOSTILE, ids=[f"attack{i}" for i in range(len(HOSTILE))])
 def test_attack_scores_zero_and_leaves_no_process(v, program):
     verdict = v.score(f"```python\n{program}\n```", CHECK)
     assert verdict.components["correctness"] == 0.0, verdict
+    assert sandbox_processes() == []
+    # the same worker still judges the next completion
+    assert v.score(CORRECT, CHECK).components["correctness"] == 1.0
     assert sandbox_processes() == []
 
 
@@ -107,6 +123,8 @@ PLAIN_ATTACKS = [
 def test_attack_on_stdio_and_call_kinds(v, program, reference):
     assert v.score(program, reference).components["correctness"] == 0.0
     assert sandbox_processes() == []
+    correct = CORRECT if reference == CALL else "a,b=map(int,input().split())\nprint(a+b)"
+    assert v.score(correct, reference).components["correctness"] == 1.0
 
 
 def test_network_only_own_loopback(v):
@@ -166,3 +184,32 @@ def test_tmp_is_writable_but_small(v):
         "except OSError:\n    print('limited')\n"
     )
     assert v.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "limited"}]})).components["correctness"] == 1.0
+
+
+def test_nothing_in_tmp_survives_a_completion(v):
+    # one completion leaves files, a locked directory, a fifo and a symlink; the next sees an empty /tmp
+    leave = (
+        "import os\nopen('/tmp/note', 'w').write('x')\nos.makedirs('/tmp/d/e')\nopen('/tmp/d/e/f', 'w').write('y')\n"
+        "os.chmod('/tmp/d/e', 0)\nos.chmod('/tmp/d', 0)\nos.mkfifo('/tmp/fifo')\nos.symlink('/usr', '/tmp/link')\n"
+        "open('/tmp/.hidden', 'w').write('z')\nprint('left')"
+    )
+    assert v.score(leave, json.dumps({"tests": [{"stdin": "", "stdout": "left"}]})).components["correctness"] == 1.0
+    look = "import os\nprint(sorted(os.listdir('/tmp')))"
+    verdict = v.score(look, json.dumps({"tests": [{"stdin": "", "stdout": "[]"}]}))
+    assert verdict.components["correctness"] == 1.0, verdict
+
+
+def test_zygote_outlives_attacks_it_cannot_be_reached_by(v):
+    # where runs are forked by a zygote: a program that signals everything it sees leaves it alone;
+    # one that stops the runner gets it replaced (the run's deadline), and the next completion passes
+    if not sandbox.detect().zygote:
+        pytest.skip("no zygote in this sandbox mode")
+    assert v.score(CORRECT, CHECK).components["correctness"] == 1.0
+    first = zygote.current_pid()
+    assert first is not None
+    assert v.score(HOSTILE[ZYGOTE_SIGNALS], CHECK).components["correctness"] == 0.0
+    assert zygote.current_pid() == first
+    assert v.score(HOSTILE[ZYGOTE_STOPS_RUNNER], CHECK).components["correctness"] == 0.0
+    assert v.score(CORRECT, CHECK).components["correctness"] == 1.0
+    assert zygote.current_pid() not in (None, first)
+    assert sandbox_processes() == []

@@ -39,12 +39,13 @@ class CodeVerifier(Verifier):
 
     def details(self) -> dict[str, object]:
         caps = sandbox.detect()
-        return {"sandbox": {"mode": caps.mode, "layers": list(caps.layers), "problems": list(caps.problems)}}
+        sandbox_info = {"mode": caps.mode, "layers": list(caps.layers), "zygote": caps.zygote}
+        return {"sandbox": {**sandbox_info, "problems": list(caps.problems)}}
 
     def item_budget_s(self, reference: str) -> float | None:
         """The reference's own limits: every test's time limit plus the sandbox's margins."""
         try:
-            return harness.wall_budget_s(parse_reference(reference))
+            return harness.item_budget_s(parse_reference(reference))
         except ValueError:
             return None
 
