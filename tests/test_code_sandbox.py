@@ -213,3 +213,21 @@ def test_zygote_outlives_attacks_it_cannot_be_reached_by(v):
     assert v.score(CORRECT, CHECK).components["correctness"] == 1.0
     assert zygote.current_pid() not in (None, first)
     assert sandbox_processes() == []
+
+
+def test_nothing_in_the_sandbox_holds_more_than_setuid_setgid(v):
+    # the program is not root; every process it can see has no_new_privs; root ones (bwrap's init, a
+    # zygote) hold at most CAP_SETUID and CAP_SETGID; every other holds nothing, under the seccomp filter
+    if "pidns" not in sandbox.detect().layers:
+        pytest.skip("no pid namespace: the program sees the host's processes")
+    prog = (
+        "import os\nbad = ['self'] if 0 in os.getresuid() else []\nfor p in filter(str.isdigit, os.listdir('/proc')):\n"
+        "    try: st = dict(l.split(':\\t', 1) for l in open(f'/proc/{p}/status').read().splitlines() if ':\\t' in l)\n"
+        "    except OSError: continue\n"
+        "    caps = int(st['CapEff'], 16) | int(st['CapPrm'], 16)\n"
+        "    if caps & ~0xC0 or st['NoNewPrivs'] != '1': bad.append(p)\n"
+        "    if st['Uid'].split()[0] != '0' and (caps or st['Seccomp'] != '2'): bad.append(p)\n"
+        "print(bad or 'ok')"
+    )
+    verdict = v.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "ok"}]}))
+    assert verdict.components["correctness"] == 1.0, verdict

@@ -104,7 +104,8 @@ def pump(
     """Write the inputs and read the outputs until the run is over and its outputs are drained,
     `stop_on_over` hits its cap, or `deadline` passes. The run is over when `done_fd` is readable;
     after that, outputs are read while data is ready, or for `grace_s` more when a leftover process
-    may still hold a pipe (no pid namespace). Closes the writers; the readers are left to the caller."""
+    may still hold a pipe (no pid namespace). Closes (and forgets) the writers; the readers are the
+    caller's to close."""
     writers, readers = pipes.writers, pipes.readers
     result = Pumped(got={name: bytearray() for name, _ in readers.values()})
     sel = selectors.DefaultSelector()
@@ -150,6 +151,7 @@ def pump(
         sel.close()
         for fd in list(unwritten):
             _close(fd, unwritten)
+        writers.clear()  # all closed: never again (the fd numbers may be reused by then)
 
 
 def _write(sel: selectors.BaseSelector, fd: int, view: memoryview, unwritten: set[int]) -> None:
