@@ -8,6 +8,7 @@ Network tests aim only at a listener this test opens on the host's 127.0.0.1, ne
 from __future__ import annotations
 
 import json
+import signal
 import socket
 from pathlib import Path
 
@@ -231,3 +232,26 @@ def test_nothing_in_the_sandbox_holds_more_than_setuid_setgid(v):
     )
     verdict = v.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "ok"}]}))
     assert verdict.components["correctness"] == 1.0, verdict
+
+
+class _Interrupted(BaseException):
+    pass
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise _Interrupted
+
+
+def test_a_run_interrupted_in_the_parent_leaves_nothing_behind(v):
+    # an exception in the parent mid-run (the pool's warm-up timer raises one): no process survives,
+    # and the next completion is judged on its own pipes, not on the interrupted run's
+    previous = signal.signal(signal.SIGALRM, _interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(_Interrupted):
+            v.score("import time\ntime.sleep(1.5)\nprint(7)", STDIO)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert sandbox_processes() == []
+    assert v.score("a,b=map(int,input().split())\nprint(a+b)", STDIO).components["correctness"] == 1.0

@@ -86,10 +86,14 @@ class Zygote:
             os.close(err_w)
             if seccomp_fd is not None:
                 os.close(seccomp_fd)
-        ready, _, _ = select.select([self.ctl], [], [], START_TIMEOUT_S)
-        if not ready or self.ctl.recv(64) != b"ready":
+        try:
+            ready, _, _ = select.select([self.ctl], [], [], START_TIMEOUT_S)
+            if not ready or self.ctl.recv(64) != b"ready":
+                raise RuntimeError(f"the zygote did not start: {self._stderr()}")
+        except BaseException:  # an interrupted start (a timer's exception) too: no zygote left behind
             self.stop()
-            raise RuntimeError(f"the zygote did not start: {self._stderr()}")
+            raise
+        self.jobs = 0
 
     def _stderr(self) -> str:
         os.set_blocking(self.err_r, False)
@@ -112,6 +116,8 @@ class Zygote:
                                   "as": memory_mb * MIB}  # fmt: skip
         if trusted:
             header["source"] = source
+        self.jobs += 1
+        header["id"] = self.jobs
         started = time.monotonic()
         try:
             socket.send_fds(self.ctl, [json.dumps(header).encode()], [pipes.child_fds[n] for n in names])
@@ -121,14 +127,18 @@ class Zygote:
         pipes.close_child_ends()
         try:
             pumped = pump(self.ctl.fileno(), pipes, started + wall_s)
+            reply = None
+            if not pumped.timed_out and "__stdout__" not in pumped.over:
+                reply = self._reply()
+        except BaseException:  # interrupted mid-run: the zygote's state is unknown, never reuse it
+            self.stop()
+            raise
         finally:
             pipes.close_all()
-        reply = None
-        if not pumped.timed_out and "__stdout__" not in pumped.over:
-            reply = self._reply()
-        if reply is None or not reply.get("clean"):
+        if reply is None or reply.get("id") != self.jobs or not reply.get("clean"):
             log.info("code sandbox: restarting the zygote (%s)", "no report" if reply is None else "not clean")
             self.stop()
+            reply = None if reply is None or reply.get("id") != self.jobs else reply
         status = reply["status"] if reply else None
         exit_status = os.waitstatus_to_exitcode(status) if isinstance(status, int) else -signal.SIGKILL
         return pumped.result(exit_status, time.monotonic() - started)

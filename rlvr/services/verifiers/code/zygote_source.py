@@ -179,6 +179,7 @@ while True:
                 code = CACHE[source] = compile(source, "<runner>", "exec")
             except Exception:
                 code = None
+    job_id = job.get("id")
     pid = os.fork()
     if pid == 0:
         job_child(job, fds, source, code)
@@ -190,5 +191,5 @@ while True:
         if got == pid:
             break
     clean = settle()
-    ctl.send(json.dumps({"status": status, "clean": clean}).encode())
+    ctl.send(json.dumps({"id": job_id, "status": status, "clean": clean}).encode())
 """
