@@ -31,7 +31,10 @@ from rlvr.services.verifiers.code.config import Mode, sandbox_settings
 from rlvr.services.verifiers.code.pipes import SandboxResult
 from rlvr.services.verifiers.code.slots import SandboxUnavailable, slot_uid
 
-__all__ = ["REQUIRED", "Capabilities", "SandboxResult", "SandboxUnavailable", "detect", "require", "run_python"]
+__all__ = [
+    *("REQUIRED", "Capabilities", "SandboxResult", "SandboxUnavailable"),
+    *("detect", "require", "run_python", "warm_up"),
+]
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +107,12 @@ def _probe_zygote(caps: Capabilities, problems: list[str]) -> Capabilities:
     with_zygote = replace(caps, zygote=True)
     try:
         result = _run(with_zygote, "import sys; sys.stdout.write('ok')", wall_s=20, memory_mb=256)
-        if _probe_ok(result, problems, "zygote"):
-            return replace(with_zygote, problems=tuple(problems))
+        works = _probe_ok(result, problems, "zygote")
     except Exception as exc:
+        works = False
         problems.append(f"zygote: {exc}")
-    zygote.stop()
-    return replace(caps, problems=tuple(problems))
+    zygote.stop()  # started where runs happen (warm_up), not in every process that asks for the layers
+    return replace(with_zygote if works else caps, problems=tuple(problems))
 
 
 def require() -> Capabilities:
@@ -121,6 +124,15 @@ def require() -> Capabilities:
             f"code sandbox unavailable: missing layers {missing} (have {list(caps.layers)}); "
             + "; ".join(caps.problems)
         )
+    return caps
+
+
+def warm_up() -> Capabilities:
+    """`require()`, and start this process's zygote (if any) now rather than on the first run. Its
+    bubblewrap dies with the thread that starts it: call this from the thread that runs programs."""
+    caps = require()
+    if caps.zygote:
+        _run(caps, "pass", wall_s=20, memory_mb=256)
     return caps
 
 

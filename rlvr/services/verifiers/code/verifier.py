@@ -1,7 +1,8 @@
 """`CodeVerifier` (`code` 1.0.0): format 0.5 when a program is found and compiles; correctness 1.0
 when every test of the reference passes in the sandbox; answer "passed/total"; flags per DESIGN.md.
 
-Runs in the worker pool (isolation `process`); each pool worker claims its own sandbox uid slot.
+Runs in the worker pool (isolation `process`); each pool worker claims its own sandbox uid slot and,
+in bwrap-root mode, keeps its own zygote (a long-lived sandbox that forks each run).
 A bad reference raises ValueError (status error); no usable sandbox raises SandboxUnavailable
 (status error), never a made-up 0.
 """
@@ -33,8 +34,8 @@ class CodeVerifier(Verifier):
     isolation: ClassVar[Literal["inline", "process"]] = "process"
 
     def warm_up(self) -> None:
-        """Probe the sandbox and claim this worker's uid slot before the first item."""
-        sandbox.require()
+        """Probe the sandbox, claim this worker's uid slot and start its zygote before the first item."""
+        sandbox.warm_up()
         slots.claim_slot()
 
     def details(self) -> dict[str, object]:
