@@ -1,6 +1,6 @@
 """Code verifier benchmark: HumanEval canonical solutions and the stdin/stdout set through the real
-service at 1 and 2 workers, against one sandboxed process per test case (the SandboxFusion-style
-design) and an unsandboxed subprocess per problem (the floor).
+service at 1 and 2 workers, against one sandbox started per test case (the SandboxFusion-style
+design: a fresh bubblewrap each, never the zygote) and an unsandboxed subprocess per problem (the floor).
 
     .venv/bin/python benchmarks/bench_code.py [--limit 164]
 
@@ -126,10 +126,10 @@ def _in_process(verifier: CodeVerifier, p: dict[str, Any]) -> bool:
 def _per_test(p: dict[str, Any]) -> bool:
     ok = True
     for case in p.get("cases", []):
-        ok &= sandbox.run_python(case, wall_s=10).exit_status == 0
+        ok &= sandbox.run_python(case, wall_s=10, fresh=True).exit_status == 0
     for stdin, stdout in p.get("stdio", []):
         script = f"import sys, io\nsys.stdin = io.StringIO({stdin!r})\n{p['program']}"
-        result = sandbox.run_python(script, wall_s=10)
+        result = sandbox.run_python(script, wall_s=10, fresh=True)
         ok &= result.exit_status == 0 and result.stdout.decode().strip() == stdout.strip()
     return ok
 
@@ -154,8 +154,9 @@ def main() -> None:
     rows.append(sequential("verifier in-process (no HTTP), sequential", items, lambda p: _in_process(verifier, p)))
     rows.append(sequential("one sandbox per test case, sequential", items, _per_test))
     rows.append(sequential("unsandboxed subprocess per problem (floor), sequential", items, _unsandboxed))
-    layers = ",".join(sandbox.detect().layers)
-    table = Table(title=f"code verifier: {len(items)} problems; sandbox {sandbox.detect().mode} ({layers})")
+    caps = sandbox.detect()
+    layers = ",".join(caps.layers) + (", zygote" if caps.zygote else "")
+    table = Table(title=f"code verifier: {len(items)} problems; sandbox {caps.mode} ({layers})")
     headers = ["design", "problems/s", "p50 ms", "p99 ms", "passed"]
     for h in headers:
         table.add_column(h, justify="right")

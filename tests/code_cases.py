@@ -43,6 +43,7 @@ def require_sandbox() -> None:
 
 
 def sandbox_processes() -> list[int]:
-    """Live processes of any sandbox uid slot (every worker's and this process's)."""
+    """Live processes of any sandbox uid slot (every worker's and this process's): a program's,
+    never a zygote's (root inside its sandbox, it is no process of a slot uid)."""
     settings = sandbox_settings()
     return slots.processes_of(*range(settings.uid_base, settings.uid_base + min(settings.uid_slots, 64)))

@@ -8,12 +8,13 @@ Network tests aim only at a listener this test opens on the host's 127.0.0.1, ne
 from __future__ import annotations
 
 import json
+import signal
 import socket
 from pathlib import Path
 
 import pytest
 
-from rlvr.services.verifiers.code import sandbox
+from rlvr.services.verifiers.code import sandbox, zygote
 from tests.code_cases import CALL, CHECK, STDIO, sandbox_processes
 
 SECRET_TOKEN = "rlvr-test-secret-4711"
@@ -70,6 +71,14 @@ HOSTILE = [
     "import sys\nwhile True: sys.stdout.write('x' * 65536)\ndef add(a, b): return a + b",
     # killing the whole sandbox (the runner is the same uid)
     "import os, signal\ntry: os.kill(-1, signal.SIGKILL)\nexcept Exception: pass\ndef add(a, b): return 0",
+    # stopping the runner (the candidate's parent): no verdict is ever reported
+    "import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)\ndef add(a, b): return a + b",
+    # stopping, then killing, every other process it can see (the zygote, if any, must survive)
+    "import os, signal\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n"
+    "        for s in (signal.SIGSTOP, signal.SIGKILL):\n            try: os.kill(int(p), s)\n"
+    "            except OSError: pass\ndef add(a, b): return a + b",
+    # System V shared memory (it would outlive the program)
+    "import ctypes\nok = ctypes.CDLL(None).shmget(0, 4096, 0o1600) >= 0\ndef add(a, b): return a + b if ok else 0",
     # new namespaces, ptrace, sockets
     "import os, ctypes\nlibc = ctypes.CDLL(None)\nok = libc.unshare(0x10000000) == 0\ndef add(a, b): return a + b if ok else 0",
     "import socket\ntry:\n    socket.socket(socket.AF_INET, socket.SOCK_STREAM); ok = True\nexcept OSError: ok = False\n"
@@ -77,10 +86,18 @@ HOSTILE = [
 ]
 
 
+ZYGOTE_STOPS_RUNNER = next(i for i, p in enumerate(HOSTILE) if "getppid(), signal.SIGSTOP" in p)
+ZYGOTE_SIGNALS = ZYGOTE_STOPS_RUNNER + 1
+CORRECT = "def add(a, b):\n    return a + b"
+
+
 @pytest.mark.parametrize("program", HOSTILE, ids=[f"attack{i}" for i in range(len(HOSTILE))])
 def test_attack_scores_zero_and_leaves_no_process(code_verifier, program):
     verdict = code_verifier.score(f"```python\n{program}\n```", CHECK)
     assert verdict.components["correctness"] == 0.0, verdict
+    assert sandbox_processes() == []
+    # the same worker still judges the next completion
+    assert code_verifier.score(CORRECT, CHECK).components["correctness"] == 1.0
     assert sandbox_processes() == []
 
 
@@ -98,6 +115,8 @@ PLAIN_ATTACKS = [
 def test_attack_on_stdio_and_call_kinds(code_verifier, program, reference):
     assert code_verifier.score(program, reference).components["correctness"] == 0.0
     assert sandbox_processes() == []
+    correct = CORRECT if reference == CALL else "a,b=map(int,input().split())\nprint(a+b)"
+    assert code_verifier.score(correct, reference).components["correctness"] == 1.0
 
 
 def test_network_only_own_loopback(code_verifier):
@@ -160,3 +179,78 @@ def test_tmp_is_writable_but_small(code_verifier):
         code_verifier.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "limited"}]})).components["correctness"]
         == 1.0
     )
+
+
+def test_nothing_in_tmp_survives_a_completion(code_verifier):
+    # one completion leaves files, a locked directory, a fifo and a symlink; the next sees an empty /tmp
+    if "tmpfs" not in sandbox.detect().layers:
+        pytest.skip("no /tmp of the sandbox's own (plain mode)")
+    leave = (
+        "import os\nopen('/tmp/note', 'w').write('x')\nos.makedirs('/tmp/d/e')\nopen('/tmp/d/e/f', 'w').write('y')\n"
+        "os.chmod('/tmp/d/e', 0)\nos.chmod('/tmp/d', 0)\nos.mkfifo('/tmp/fifo')\nos.symlink('/usr', '/tmp/link')\n"
+        "open('/tmp/.hidden', 'w').write('z')\nprint('left')"
+    )
+    assert (
+        code_verifier.score(leave, json.dumps({"tests": [{"stdin": "", "stdout": "left"}]})).components["correctness"]
+        == 1.0
+    )
+    look = "import os\nprint(sorted(os.listdir('/tmp')))"
+    verdict = code_verifier.score(look, json.dumps({"tests": [{"stdin": "", "stdout": "[]"}]}))
+    assert verdict.components["correctness"] == 1.0, verdict
+
+
+def test_zygote_outlives_attacks_it_cannot_be_reached_by(code_verifier):
+    # where runs are forked by a zygote: a program that signals everything it sees leaves it alone;
+    # one that stops the runner gets it replaced (the run's deadline), and the next completion passes
+    if not sandbox.detect().zygote:
+        pytest.skip("no zygote in this sandbox mode")
+    assert code_verifier.score(CORRECT, CHECK).components["correctness"] == 1.0
+    first = zygote.current_pid()
+    assert first is not None
+    assert code_verifier.score(HOSTILE[ZYGOTE_SIGNALS], CHECK).components["correctness"] == 0.0
+    assert zygote.current_pid() == first
+    assert code_verifier.score(HOSTILE[ZYGOTE_STOPS_RUNNER], CHECK).components["correctness"] == 0.0
+    assert code_verifier.score(CORRECT, CHECK).components["correctness"] == 1.0
+    assert zygote.current_pid() not in (None, first)
+    assert sandbox_processes() == []
+
+
+def test_nothing_in_the_sandbox_holds_more_than_setuid_setgid(code_verifier):
+    # the program is not root; every process it can see has no_new_privs; root ones (bwrap's init, a
+    # zygote) hold at most CAP_SETUID and CAP_SETGID; every other holds nothing, under the seccomp filter
+    if "pidns" not in sandbox.detect().layers:
+        pytest.skip("no pid namespace: the program sees the host's processes")
+    prog = (
+        "import os\nbad = ['self'] if 0 in os.getresuid() else []\nfor p in filter(str.isdigit, os.listdir('/proc')):\n"
+        "    try: st = dict(l.split(':\\t', 1) for l in open(f'/proc/{p}/status').read().splitlines() if ':\\t' in l)\n"
+        "    except OSError: continue\n"
+        "    caps = int(st['CapEff'], 16) | int(st['CapPrm'], 16)\n"
+        "    if caps & ~0xC0 or st['NoNewPrivs'] != '1': bad.append(p)\n"
+        "    if st['Uid'].split()[0] != '0' and (caps or st['Seccomp'] != '2'): bad.append(p)\n"
+        "print(bad or 'ok')"
+    )
+    verdict = code_verifier.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "ok"}]}))
+    assert verdict.components["correctness"] == 1.0, verdict
+
+
+class _Interrupted(BaseException):
+    pass
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise _Interrupted
+
+
+def test_a_run_interrupted_in_the_parent_leaves_nothing_behind(code_verifier):
+    # an exception in the parent mid-run (the pool's warm-up timer raises one): no process survives,
+    # and the next completion is judged on its own pipes, not on the interrupted run's
+    previous = signal.signal(signal.SIGALRM, _interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(_Interrupted):
+            code_verifier.score("import time\ntime.sleep(1.5)\nprint(7)", STDIO)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert sandbox_processes() == []
+    assert code_verifier.score("a,b=map(int,input().split())\nprint(a+b)", STDIO).components["correctness"] == 1.0

@@ -110,6 +110,7 @@ def test_verifiers_lists_the_sandbox_layers(code_service):
     sandbox = info["details"]["sandbox"]
     assert (info["name"], info["version"], info["isolation"]) == ("code", "1.0.0", "process")
     assert {"uid", "rlimits", "seccomp"} <= set(sandbox["layers"])
+    assert isinstance(sandbox["zygote"], bool)
 
 
 def test_bad_reference_is_an_item_error(code_service):

@@ -30,6 +30,9 @@ class SandboxSettings(BaseSettings):
     sandbox_mode: Mode = Field(
         "auto", description="auto (best that works), bwrap-root, bwrap-userns or plain (uid+rlimits+seccomp)."
     )
+    zygote: bool = Field(
+        True, description="bwrap-root: fork each run from one long-lived sandbox per worker (else one per run)."
+    )
 
     def slot_path(self) -> Path:
         if self.slot_dir is not None:

@@ -19,6 +19,11 @@ from rlvr.services.verifiers.code.judge import TestOutcome, judge
 from rlvr.services.verifiers.code.reference import Reference
 
 RUN_MARGIN_S = 2.0  # sandbox start-up and per-test bookkeeping, on top of the tests' limits
+# The item's deadline outlasts the sandbox's by this much: a sandbox stopped at its own deadline
+# (a program that stopped the runner) is still judged, a scored 0, never an item timeout.
+# The pool waits this much longer than the sandbox's own wall limit: the sandbox must be the one that
+# stops a slow program (a scored 0, `time_limit`), with time to kill and reap, never the pool (timeout).
+JUDGE_MARGIN_S = 3.0
 PER_TEST_MARGIN_S = 0.05
 # A test's row: 1 MiB of output or return value, JSON-escaped (at worst 6 bytes a byte), plus fields.
 ROW_CAP = 6 * 1024 * 1024 + 8192
@@ -39,6 +44,11 @@ class HarnessResult:
 def wall_budget_s(ref: Reference) -> float:
     """The sandbox's whole wall-clock budget for this reference: every test's limit plus margins."""
     return ref.n_tests * (ref.time_limit_s + PER_TEST_MARGIN_S) + RUN_MARGIN_S
+
+
+def item_budget_s(ref: Reference) -> float:
+    """How long the service waits for the item: the sandbox's budget and the judging after it."""
+    return wall_budget_s(ref) + JUDGE_MARGIN_S
 
 
 _IMPORT_LINE = re.compile(r"^(?:import\s|from\s+\S+\s+import\s).*$", re.MULTILINE)
@@ -120,6 +130,7 @@ def run(program: str, ref: Reference) -> HarnessResult:
         outputs={"results": min(n * ROW_CAP, RESULTS_CAP)},
         wall_s=wall_budget_s(ref),
         memory_mb=ref.memory_mb + RUNNER_MEMORY_MB,
+        trusted=True,
     )
     rows: dict[int, dict[str, Any]] = {}
     for line in result.outputs.get("results", b"").splitlines():

@@ -1,5 +1,5 @@
-"""The trusted runner, run inside the sandbox by the bootstrap (already at the slot uid, non-dumpable,
-a child subreaper): all tests of one completion in ONE sandbox.
+"""The trusted runner, run inside the sandbox by the bootstrap or as a zygote's fresh child (already
+at the slot uid, non-dumpable, a child subreaper): all tests of one completion in ONE sandbox.
 
 It forks one child per test; each child sets its own limits (CPU, address space, file size, open
 files), closes every fd but its pipes and runs the program. The runner enforces each test's wall

@@ -1,7 +1,8 @@
 """`CodeVerifier` (`code` 1.0.0): format 0.5 when a program is found and compiles; correctness 1.0
 when every test of the reference passes in the sandbox; answer "passed/total"; flags per DESIGN.md.
 
-Runs in the worker pool (isolation `process`); each pool worker claims its own sandbox uid slot.
+Runs in the worker pool (isolation `process`); each pool worker claims its own sandbox uid slot and,
+in bwrap-root mode, keeps its own zygote (a long-lived sandbox that forks each run).
 A bad reference raises ValueError (status error); no usable sandbox raises SandboxUnavailable
 (status error), never a made-up 0.
 """
@@ -18,9 +19,6 @@ from rlvr.services.verifiers.code.reference import parse_reference, reference_li
 FORMAT_REWARD = 0.5
 CORRECTNESS_REWARD = 1.0
 MAX_PROGRAM_CHARS = 256 * 1024
-# The pool waits this much longer than the sandbox's own wall limit: the sandbox must be the one that
-# stops a slow program (a scored 0, `time_limit`), with time to kill and reap, never the pool (timeout).
-REAP_MARGIN_S = 3.0
 # The flag of a failing run: its failures' statuses, in this order.
 FLAG_ORDER = ("syntax_error", "memory_limit", "output_limit", "time_limit", "runtime_error", "wrong_answer")
 
@@ -36,18 +34,19 @@ class CodeVerifier(Verifier):
     isolation: ClassVar[Literal["inline", "process"]] = "process"
 
     def warm_up(self) -> None:
-        """Probe the sandbox and claim this worker's uid slot before the first item."""
-        sandbox.require()
+        """Probe the sandbox, claim this worker's uid slot and start its zygote before the first item."""
+        sandbox.warm_up()
         slots.claim_slot()
 
     def details(self) -> dict[str, object]:
         caps = sandbox.detect()
-        return {"sandbox": {"mode": caps.mode, "layers": list(caps.layers), "problems": list(caps.problems)}}
+        sandbox_info = {"mode": caps.mode, "layers": list(caps.layers), "zygote": caps.zygote}
+        return {"sandbox": {**sandbox_info, "problems": list(caps.problems)}}
 
     def item_budget_s(self, reference: str) -> float | None:
         """The reference's own limits: every test's time limit, the sandbox's margins, time to reap."""
         try:
-            return harness.wall_budget_s(reference_limits(reference)) + REAP_MARGIN_S
+            return harness.item_budget_s(reference_limits(reference))
         except ValueError:
             return None
 
