@@ -83,6 +83,8 @@ HOSTILE = [
     "import os, ctypes\nlibc = ctypes.CDLL(None)\nok = libc.unshare(0x10000000) == 0\ndef add(a, b): return a + b if ok else 0",
     "import socket\ntry:\n    socket.socket(socket.AF_INET, socket.SOCK_STREAM); ok = True\nexcept OSError: ok = False\n"
     "def add(a, b): return a + b if ok else 0",
+    # memory outside the address-space limit: anonymous in-memory files
+    "import os\nfds = [os.memfd_create('x') for _ in range(20)]\ndef add(a, b): return a + b",
 ]
 
 

@@ -1,7 +1,7 @@
 """The seccomp filter of the sandbox (pyseccomp over libseccomp2): everything is allowed except
 sockets other than AF_UNIX and the calls that reach outside a sandbox (namespaces, mounts, ptrace,
 bpf, keyrings, kernel modules, io_uring, clocks, ...) or make objects that outlive the process
-(System V IPC, message queues), which fail with EPERM.
+(System V IPC, message queues) or hold memory outside RLIMIT_AS (memfd), which fail with EPERM.
 
 bwrap loads it from a memfd (`--seccomp FD`, `export_program`); without bwrap the child loads it
 itself before exec (`load`).
@@ -27,7 +27,7 @@ DENIED_SYSCALLS = (
     *("syslog", "personality", "quotactl", "lookup_dcookie", "vhangup"),
     # System V IPC and POSIX message queues: objects that outlive the process (a zygote's runs, or
     # the host's in plain mode)
-    *("shmget", "semget", "msgget", "ipc", "mq_open"),
+    *("shmget", "semget", "msgget", "ipc", "mq_open", "memfd_create", "memfd_secret"),
 )
 # CLONE_NEWUSER, NEWNET, NEWPID, NEWIPC, NEWUTS, NEWNS, NEWCGROUP
 CLONE_NS_FLAGS = (0x10000000, 0x40000000, 0x20000000, 0x08000000, 0x04000000, 0x00020000, 0x02000000)
