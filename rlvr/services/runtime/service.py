@@ -66,7 +66,11 @@ class ScoringService:
                 verifier.warm_up()
         await self.pool.start()
         for verifier in self.verifiers.values():  # e.g. the code sandbox's layers, probed once
-            self._details[verifier.name] = await asyncio.to_thread(verifier.details)
+            try:
+                self._details[verifier.name] = await asyncio.to_thread(verifier.details)
+            except Exception as exc:  # facts for GET /verifiers: a plugin's bug there must not stop the service
+                log.exception("verifier %s: details() failed", verifier.name)
+                self._details[verifier.name] = {"error": f"{type(exc).__name__}: {exc}"}
         self.ready = True
 
     async def close(self) -> None:
