@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI, Request
 
 from rlvr.integrations.trl import Endpoint, reward_functions
 from rlvr.sagemaker.invoke import SageMakerRewardClient
@@ -146,3 +149,35 @@ def test_items_the_service_cannot_score_are_none_for_trl() -> None:
 def test_the_recipe_refuses_a_bad_sagemaker_endpoint(fields: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         EndpointConfig(name="sm", **fields)
+
+
+def test_the_deadline_bounds_an_attempt_that_never_answers() -> None:
+    # an endpoint that accepts the call and never answers: the client gives up at its deadline
+    release = threading.Event()
+    app = FastAPI()
+
+    @app.post("/endpoints/{name}/invocations")
+    async def hang(name: str, request: Request) -> None:
+        await asyncio.to_thread(release.wait, 30)
+
+    with running_server(app) as standin:
+        started = time.monotonic()
+        with pytest.raises(RewardServiceError, match=r"gave no usable answer within 2s"):
+            asyncio.run(client(standin, deadline_s=2.0, request_timeout_s=30.0).score(ITEMS))
+        elapsed = time.monotonic() - started
+        release.set()
+    assert elapsed < 5  # the deadline (2 s) plus scheduling, not botocore's 40 s read timeout
+
+
+def test_a_container_5xx_is_retried_like_the_http_client_does() -> None:
+    from rlvr.sagemaker.invoke import retryable
+
+    def model_error(status: int) -> dict:
+        return {
+            "Error": {"Code": "ModelError"},
+            "OriginalStatusCode": status,
+            "ResponseMetadata": {"HTTPStatusCode": 424},
+        }
+
+    assert [retryable(model_error(s)) for s in (429, 500, 502, 503, 504)] == [True] * 5
+    assert [retryable(model_error(s)) for s in (400, 401, 413, 422)] == [False] * 4
