@@ -256,3 +256,34 @@ def test_a_run_interrupted_in_the_parent_leaves_nothing_behind(code_verifier):
         signal.signal(signal.SIGALRM, previous)
     assert sandbox_processes() == []
     assert code_verifier.score("a,b=map(int,input().split())\nprint(a+b)", STDIO).components["correctness"] == 1.0
+
+
+PARK_FILES = (
+    # deleted files whose descriptors are parked in a Unix socket's own queue: no process holds them
+    "import os, socket, array\ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind('\\0hold')\nfds = []\n"
+    "for i in range(4):\n    fd = os.open(f'/tmp/big{i}', os.O_CREAT | os.O_RDWR)\n"
+    "    os.posix_fallocate(fd, 0, (16 << 20) - 4096)\n    os.unlink(f'/tmp/big{i}')\n    fds.append(fd)\n"
+    "s.sendmsg([b'p'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [s.fileno(), *fds]))], 0, '\\0hold')\n"
+    "print('ok')"
+)
+PARK_PTY = (
+    # a message left in a pty whose ends are parked the same way, for a later completion to read
+    "import os, socket, array\nm, t = os.openpty()\nos.write(m, b'the answer is 42\\n')\n"
+    "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind('\\0chan')\n"
+    "s.sendmsg([b'p'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [s.fileno(), m, t]))], 0, '\\0chan')\n"
+    "print('ok')"
+)
+WRITE_8MIB = "open('/tmp/scratch', 'wb').write(b'x' * (8 << 20))\nprint('ok')"
+READ_LEFTOVERS = (
+    "import os, socket\nfound = [p for p in os.listdir('/dev/pts') if p != 'ptmx']\ntry:\n"
+    "    socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).connect('\\0chan')\n    found.append('chan')\n"
+    "except OSError:\n    pass\nprint('ok' if not found else found)"
+)
+
+
+@pytest.mark.parametrize(("park", "probe"), [(PARK_FILES, WRITE_8MIB), (PARK_PTY, READ_LEFTOVERS)], ids=["tmp", "pty"])
+def test_descriptors_parked_in_a_socket_do_not_reach_the_next_completion(code_verifier, park, probe):
+    # found by review: such cycles outlive every process, so the sandbox must not be reused with them
+    reference = json.dumps({"tests": [{"stdin": "", "stdout": "ok"}]})
+    code_verifier.score(park, reference)
+    assert code_verifier.score(probe, reference).components["correctness"] == 1.0

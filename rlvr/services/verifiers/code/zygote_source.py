@@ -13,7 +13,7 @@ one job is visible to the next: no process, no file. The zygote itself never rea
 """
 
 ZYGOTE = r"""
-import os, sys, json, socket, signal, resource, ctypes, builtins, traceback
+import os, sys, json, socket, signal, resource, ctypes, builtins, traceback, time
 H = json.loads(sys.argv[1])
 UID, NPROC, CTL = H["uid"], H["nproc"], H["ctl"]
 if os.getuid() != 0 or os.geteuid() != 0 or UID == 0:
@@ -159,7 +159,25 @@ def settle():
             break
     else:
         return False
-    return not os.listdir("/tmp") or as_uid(lambda: wipe("/tmp"))
+    return (not os.listdir("/tmp") or as_uid(lambda: wipe("/tmp"))) and no_residue()
+
+
+def no_residue():
+    # Descriptors a job parked in a Unix socket's queue (SCM_RIGHTS passed around in a loop) outlive
+    # every process: a deleted file keeps /tmp full, a pty or an abstract name carries data to the
+    # next job. Closing a Unix socket runs the kernel's collector of such cycles; then nothing of the
+    # job may remain, or the zygote is replaced (a fresh sandbox has none of it).
+    for _ in range(5):
+        a, b = socket.socketpair()
+        a.close(); b.close()
+        with open("/proc/net/unix") as f:
+            sockets = len(f.read().splitlines()) - 1
+        ptys = [name for name in os.listdir("/dev/pts") if name != "ptmx"]
+        tmp = os.statvfs("/tmp")
+        if not sockets and not ptys and tmp.f_bfree == tmp.f_blocks:
+            return True
+        time.sleep(0.01)
+    return False
 
 
 ctl.send(b"ready")
