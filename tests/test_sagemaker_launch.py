@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import re
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from rlvr.cli import app
 from rlvr.sagemaker import import_boto3
+from rlvr.sagemaker.contract import OptML, recipe_from_hyperparameters
 from rlvr.sagemaker.validate import InvalidRequest, serialize_offline, validate
+from rlvr.trainer.config import TrainConfig
 
 pytest.importorskip("boto3")
 
@@ -43,17 +46,31 @@ def test_train_dry_run_builds_a_valid_create_training_job() -> None:
     validate("sagemaker", "CreateTrainingJob", request)  # what the command checked, checked again here
     hyperparameters = request["HyperParameters"]
     assert all(isinstance(v, str) for v in hyperparameters.values())  # SageMaker's map<string,string>
-    assert hyperparameters == {
-        "config": "configs/cpu-demo.yaml",
-        "max_steps": "200",
-        "reward_url": "sagemaker://rlvr-verifier",
-    }
+    # the recipe travels inlined, field by field, so the job runs exactly what was checked here
+    assert "config" not in hyperparameters and hyperparameters["max_steps"] == "200"
+    assert hyperparameters["reward_url"] == "sagemaker://rlvr-verifier"
+    in_job = recipe_from_hyperparameters(hyperparameters, OptML(Path("/opt/ml")), resolve_channels=False)
+    here = TrainConfig.from_yaml("configs/cpu-demo.yaml", max_steps=200, output_dir="/opt/ml/checkpoints")
+    here.rewards[0].url = "sagemaker://rlvr-verifier"
+    assert in_job.to_dict() == here.to_dict()
     assert request["CheckpointConfig"] == {"S3Uri": "s3://bucket/rlvr/ckpt/", "LocalPath": "/opt/ml/checkpoints"}
     assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 7200}
     assert [c["ChannelName"] for c in request["InputDataConfig"]] == ["train"]
     names = [d["Name"] for d in request["AlgorithmSpecification"]["MetricDefinitions"]]
     assert "train:reward" in names and "train:rewards/correctness/mean" in names and len(names) <= 40
     assert request["Environment"] == {"AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def test_a_recipe_only_on_this_machine_reaches_the_job(tmp_path: Path) -> None:
+    recipe = tmp_path / "mine.yaml"
+    recipe.write_text("model: smollm2-135m-instruct\ndata: synthetic\nshots: 0\nmax_steps: 7\n"
+                      "rewards:\n  - {name: gsm8k, url: 'sagemaker://rlvr-verifier'}\n")  # fmt: skip
+    args = [*TRAIN, "--config", str(recipe)]
+    ((call),) = dry_run(args)
+    hyperparameters = call["request"]["HyperParameters"]
+    cfg = recipe_from_hyperparameters(hyperparameters, OptML(Path("/opt/ml")), resolve_channels=False)
+    assert (cfg.max_steps, cfg.shots) == (200, 0)  # the command line's --set wins over the file
+    assert call["request"]["CheckpointConfig"]["LocalPath"] == "/opt/ml/checkpoints"
 
 
 def test_deploy_verifier_dry_run_builds_five_valid_calls_in_order() -> None:

@@ -68,8 +68,22 @@ def test_string_hyperparameters_become_the_recipes_typed_fields(tmp_path: Path) 
         ({"reward_url": "ftp://x"}, r"must start with http://, https:// or sagemaker://"),
         ({"config": "no-such-recipe"}, r"no such recipe"),
         ({"data": "channel:eval"}, r"channel 'eval'.*does not exist"),
+        ({"rewards": '[{"nam": "x"}]'}, r"rewards\[0\]: unknown keys \['nam'\]"),  # as the YAML path says it
+        ({"rewards": '[{"name": "x"'}, r"expected a JSON list"),  # broken JSON: no parser traceback
     ],
-    ids=["int", "bool", "unknown", "output-dir", "recipe-rule", "json-list", "reward-url", "config", "channel"],
+    ids=[
+        "int",
+        "bool",
+        "unknown",
+        "output-dir",
+        "recipe-rule",
+        "json-list",
+        "reward-url",
+        "config",
+        "channel",
+        "endpoint-key",
+        "broken-json",
+    ],
 )
 def test_a_bad_hyperparameter_is_refused_saying_how_to_fix_it(
     tmp_path: Path, hyperparameters: dict[str, str], message: str

@@ -94,6 +94,9 @@ def recipe_from_hyperparameters(
     if "config" in given:
         path = recipe_path(given["config"])
         values = yaml.safe_load(path.read_text()) or {}
+        unknown_in_file = sorted(set(values) - {f.name for f in fields(TrainConfig)})
+        if unknown_in_file:  # the message TrainConfig.from_yaml gives for the same file
+            raise ValueError(f"unknown config keys {unknown_in_file}; known: {sorted(known | {'output_dir'})}")
     for name, raw in given.items():
         if name in known:
             values[name] = parse_value(name, raw, hints[name])
@@ -154,7 +157,10 @@ def parse_value(name: str, raw: str, hint: Any) -> Any:
     if origin is list and args == (str,) and not raw.lstrip().startswith("["):
         return [part.strip() for part in raw.split(",") if part.strip()]  # `tensorboard,wandb`
     if origin in (list, dict):
-        value = yaml.safe_load(raw)  # JSON is YAML
+        try:
+            value = yaml.safe_load(raw)  # JSON is YAML
+        except yaml.YAMLError:
+            value = None
         if not isinstance(value, origin):
             raise ValueError(f"hyperparameter {name}={raw!r}: expected a JSON {origin.__name__}")
         return value

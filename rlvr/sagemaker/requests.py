@@ -8,17 +8,21 @@ RegisterScalableTarget and a target-tracking PutScalingPolicy on invocations per
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rlvr.sagemaker.contract import CHANNEL, OptML, recipe_from_hyperparameters
+import yaml
+
+from rlvr.sagemaker.contract import CHANNEL, OptML, recipe_from_hyperparameters, recipe_path
 from rlvr.sagemaker.metrics import metric_definitions
 
 VARIANT = "AllTraffic"
 CHECKPOINTS = "/opt/ml/checkpoints"
+HYPERPARAMETER_MAX_CHARS = 2500  # botocore model: HyperParameterValue max 2500
 
 
 @dataclass
@@ -42,7 +46,9 @@ class TrainingJob:
     name: str | None = None
 
     def hyperparameters(self) -> dict[str, str]:
-        values = {"config": self.recipe} | {k: str(v) for k, v in self.overrides.items()}
+        """The recipe's own fields, inlined (the job runs exactly the recipe checked here, not a file of
+        the same name in the image), then the overrides."""
+        values = recipe_hyperparameters(self.recipe) | {k: str(v) for k, v in self.overrides.items()}
         if self.reward_endpoint:
             values["reward_url"] = self.reward_endpoint
         if self.model_s3:
@@ -71,13 +77,29 @@ class TrainingJob:
             },
             "StoppingCondition": {"MaxRuntimeInSeconds": self.max_runtime_s},
         }
-        if self.checkpoint_s3:
-            request["CheckpointConfig"] = {"S3Uri": self.checkpoint_s3, "LocalPath": CHECKPOINTS}
+        # Always synced: a restarted job (spot, a retry) resumes from the last checkpoint it finds there.
+        checkpoints = self.checkpoint_s3 or f"{self.output_s3.rstrip('/')}/{request['TrainingJobName']}/checkpoints"
+        request["CheckpointConfig"] = {"S3Uri": checkpoints, "LocalPath": CHECKPOINTS}
         if not request["InputDataConfig"]:
             del request["InputDataConfig"]  # synthetic data or a hub dataset: no channel
         if self.region:  # boto3 inside the container finds the reward endpoint's region here
             request["Environment"] = {"AWS_DEFAULT_REGION": self.region}
         return request
+
+
+def recipe_hyperparameters(recipe: str) -> dict[str, str]:
+    """A local YAML recipe as string hyperparameters: scalars as text, lists and objects as JSON."""
+    values = yaml.safe_load(recipe_path(recipe).read_text()) or {}
+    if not isinstance(values, dict):
+        raise ValueError(f"recipe {recipe}: expected a mapping of recipe fields")
+    values.pop("output_dir", None)  # SageMaker's contract: /opt/ml/checkpoints
+    out = {}
+    for key, value in values.items():
+        text = "none" if value is None else json.dumps(value) if isinstance(value, (list, dict, bool)) else str(value)
+        if len(text) > HYPERPARAMETER_MAX_CHARS:
+            raise ValueError(f"recipe field {key}: {len(text)} characters; a hyperparameter holds at most 2500")
+        out[str(key)] = text
+    return out
 
 
 def s3_channel(name: str, uri: str) -> dict[str, Any]:
@@ -114,7 +136,12 @@ class VerifierEndpoint:
         resource = f"endpoint/{self.name}/variant/{VARIANT}"
         dimension = "sagemaker:variant:DesiredInstanceCount"
         # SageMaker cuts an invocation at 60 s: requests without their own deadline_s get 50 s.
-        environment = {"RLVR_VERIFIERS": self.verifiers, "RLVR_REQUEST_DEADLINE_S": "50"} | self.environment
+        # ... and no caller may ask for more than SageMaker gives.
+        environment = {
+            "RLVR_VERIFIERS": self.verifiers,
+            "RLVR_REQUEST_DEADLINE_S": "50",
+            "RLVR_MAX_REQUEST_DEADLINE_S": "55",
+        } | self.environment
         variant = {
             "VariantName": VARIANT,
             "ModelName": model,

@@ -86,6 +86,19 @@ class EndpointConfig:
         return (os.environ.get(self.token_env) or None) if self.token_env else None
 
 
+def _endpoint(value: Any, index: int) -> EndpointConfig:
+    """A `rewards` entry as an EndpointConfig; unknown keys named, as for the recipe's own keys."""
+    if isinstance(value, EndpointConfig):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(f"rewards[{index}]: expected a mapping such as {{name: gsm8k, url: ...}}, got {value!r}")
+    known = {f.name for f in fields(EndpointConfig)}
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise ValueError(f"rewards[{index}]: unknown keys {unknown}; known: {sorted(known)}")
+    return EndpointConfig(**value)
+
+
 @dataclass
 class TrainConfig:
     """A GRPO run: model, data, prompts, rewards and optimisation (TRL GRPOConfig underneath)."""
@@ -143,7 +156,7 @@ class TrainConfig:
     )
 
     def __post_init__(self) -> None:
-        self.rewards = [e if isinstance(e, EndpointConfig) else EndpointConfig(**e) for e in self.rewards]
+        self.rewards = [_endpoint(e, i) for i, e in enumerate(self.rewards)]
         if not self.rewards:
             raise ValueError("rewards: list at least one endpoint, e.g. [{name: gsm8k, url: http://127.0.0.1:8000}]")
         names = [e.name for e in self.rewards]
