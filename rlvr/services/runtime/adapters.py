@@ -10,8 +10,7 @@ answers in that trainer's terms, saying when an item could not be judged:
 - `POST /adapters/slime/{verifier}`: slime v0.3.1 `slime/rollout/rm_hub/__init__.py` `remote_rm`
   (one sample per POST; the whole JSON answer is the reward, read with `--reward-key reward`).
   Not judged: `reward` 0 with `"unscored": true` and the status in the same dict.
-- `POST /seed_session`, `POST /verify`: NeMo Gym 0.7.0 `nemo_gym/server_utils.py` `ServerClient`
-  (`http://HOST:PORT/verify`). Not judged: `mask_sample: true`, `failure_kind: "verifier_error"`.
+- `POST /seed_session`, `POST /verify`: NeMo Gym, in `nemo_gym.py` (the helpers here are shared).
 
 Every count of unjudged items is also in `rlvr_adapter_items_total{adapter,status}`.
 """
@@ -21,12 +20,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from rlvr.services.protocol import ScoreItem, ScoreRequest, Status
-from rlvr.services.runtime.auth import require_token
 from rlvr.services.runtime.errors import ERROR_RESPONSES, ApiError, jsonable_errors
-from rlvr.services.runtime.handling import handle_scoring
+from rlvr.services.runtime.handling import get_service, handle_scoring
 from rlvr.services.runtime.service import ScoringService, encode
 from rlvr.services.runtime.settings import Settings, get_settings
 
@@ -69,19 +67,14 @@ def _only_special(text: str) -> bool:
     return not strip_trailing_special(text)
 
 
-def get_service(request: Request) -> ScoringService:
-    service: ScoringService = request.app.state.service
-    return service
-
-
-def _label(value: Any) -> Any:
+def label_text(value: Any) -> Any:
     # Labels are strings in every framework's datasets, but a number is what people send first.
     if isinstance(value, int | float) and not isinstance(value, bool):
         return repr(value) if isinstance(value, float) else str(value)
     return value
 
 
-def _validate(model: type[BaseModel], body: bytes | bytearray) -> Any:
+def validate_body(model: type[BaseModel], body: bytes | bytearray) -> Any:
     if not body:
         raise ApiError(422, "empty body: send a JSON object")
     try:
@@ -95,7 +88,7 @@ def _check_items(count: int, settings: Settings) -> None:
         raise ApiError(413, f"{count} items exceed the limit of {settings.max_items} per request")
 
 
-def _count(request: Request, adapter: str, results: list[dict[str, Any]]) -> None:
+def count_items(request: Request, adapter: str, results: list[dict[str, Any]]) -> None:
     counter = request.app.state.metrics.adapter_items
     for result in results:
         counter.labels(adapter, result["status"]).inc()
@@ -116,7 +109,7 @@ class OpenRLHFRequest(BaseModel):
     @field_validator("labels", mode="before")
     @classmethod
     def _labels(cls, value: Any) -> Any:
-        return [_label(x) for x in value] if isinstance(value, list) else value
+        return [label_text(x) for x in value] if isinstance(value, list) else value
 
 
 def completion_from_query(query: str, prompt: str) -> str | None:
@@ -149,7 +142,7 @@ async def openrlhf(
     located: list[bool] = []
 
     def parse(body: bytearray) -> ScoreRequest:
-        data: OpenRLHFRequest = _validate(OpenRLHFRequest, body)
+        data: OpenRLHFRequest = validate_body(OpenRLHFRequest, body)
         if not (len(data.query) == len(data.prompts) == len(data.labels)):
             raise ApiError(
                 422,
@@ -177,7 +170,7 @@ async def openrlhf(
                     "error": "the prompt was not found in the query",
                     "flags": ["prompt_not_in_query"],
                 }
-        _count(request, "openrlhf", results)
+        count_items(request, "openrlhf", results)
         rewards = [r["reward"] if r["status"] == Status.SCORED else 0.0 for r in results]
         answer: dict[str, Any] = {"rewards": rewards, "scores": rewards}
         if extra_logs:
@@ -210,7 +203,7 @@ class SlimeRequest(BaseModel):
     @field_validator("label", mode="before")
     @classmethod
     def _label_str(cls, value: Any) -> Any:
-        return _label(value)
+        return label_text(value)
 
 
 @router.post(
@@ -227,12 +220,12 @@ async def slime(
     """`{"prompt", "response", "label"}` -> `{"reward": total, "components", "status", ...}` (`--reward-key reward`)."""
 
     def parse(body: bytearray) -> ScoreRequest:
-        data: SlimeRequest = _validate(SlimeRequest, body)
+        data: SlimeRequest = validate_body(SlimeRequest, body)
         return ScoreRequest(verifier=verifier, items=[ScoreItem(completion=data.response, reference=data.label)])
 
     def render(_: ScoreRequest, verified: Any, __: str, results: list[dict[str, Any]]) -> bytes:
         (result,) = results
-        _count(request, "slime", results)
+        count_items(request, "slime", results)
         scored = result["status"] == Status.SCORED
         return encode(
             {
@@ -247,75 +240,3 @@ async def slime(
         )
 
     return await handle_scoring(request, settings, service, parse, render, via="slime", query_token=True)
-
-
-# --- NeMo Gym ------------------------------------------------------------------------------------
-
-
-class NeMoGymVerifyRequest(BaseModel):
-    """NeMo Gym's verify request: the run request (`responses_create_params`, task fields) + `response`."""
-
-    model_config = ConfigDict(extra="allow")
-
-    responses_create_params: dict[str, Any] = Field(default_factory=dict)
-    response: dict[str, Any]
-
-
-def response_text(response: dict[str, Any]) -> str:
-    """The assistant's text in an OpenAI Responses object: every `output_text` of its `message` items."""
-    output = response.get("output")
-    parts = []
-    for item in output if isinstance(output, list) else []:
-        if isinstance(item, dict) and item.get("type") == "message":
-            content = item.get("content")
-            for piece in content if isinstance(content, list) else []:
-                if isinstance(piece, dict) and piece.get("type") == "output_text":
-                    parts.append(str(piece.get("text", "")))
-    return "".join(parts)
-
-
-@router.post("/seed_session", responses=ERROR_RESPONSES, summary="NeMo Gym: start a session (stateless here)")
-async def seed_session(request: Request, settings: Settings = Depends(get_settings)) -> Response:
-    require_token(request, settings, allow_query=True)
-    return Response(b"{}", media_type="application/json")
-
-
-@router.post("/verify", responses=ERROR_RESPONSES, summary="NeMo Gym resource-server verify")
-async def verify(
-    request: Request,
-    settings: Settings = Depends(get_settings),
-    service: ScoringService = Depends(get_service),
-) -> Response:
-    """The request echoed back with `reward`, `reward_components`, and `mask_sample`/`failure_kind` when not judged."""
-    field = settings.nemo_gym_reference_field
-    echoed: dict[str, Any] = {}
-
-    def parse(body: bytearray) -> ScoreRequest:
-        data: NeMoGymVerifyRequest = _validate(NeMoGymVerifyRequest, body)
-        extra = data.model_extra or {}
-        if field not in extra:
-            why = f"the task field {field!r} (the reference) is missing; its name is RLVR_NEMO_GYM_REFERENCE_FIELD"
-            raise ApiError(422, why)
-        reference = _label(extra[field])
-        if not isinstance(reference, str):
-            raise ApiError(
-                422, f"the task field {field!r} must be a string or a number, not {type(reference).__name__}"
-            )
-        echoed.update(data.model_dump(mode="json"))  # big integers stay integers; NaN becomes null
-        item = ScoreItem(completion=response_text(data.response), reference=reference)
-        return ScoreRequest(verifier=settings.nemo_gym_verifier, items=[item])
-
-    def render(_: ScoreRequest, verified: Any, __: str, results: list[dict[str, Any]]) -> bytes:
-        (result,) = results
-        _count(request, "nemo_gym", results)
-        scored = result["status"] == Status.SCORED
-        answer = echoed | {
-            "reward": result["reward"] if scored else 0.0,
-            "reward_components": result["components"] if scored else dict.fromkeys(verified.components, 0.0),
-            "mask_sample": not scored,
-            "failure_kind": None if scored else "verifier_error",
-            "failure_reason": None if scored else f"{result['status']}: {result['error']}",
-        }
-        return encode(answer)
-
-    return await handle_scoring(request, settings, service, parse, render, via="nemo_gym", query_token=True)

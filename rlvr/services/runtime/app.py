@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rlvr.services.protocol import ScoreRequest, ScoreResponse, VerifiersResponse
-from rlvr.services.runtime import adapters, sagemaker
+from rlvr.services.runtime import adapters, nemo_gym, sagemaker
 from rlvr.services.runtime.errors import (
     ERROR_RESPONSES,
     ApiError,
@@ -29,31 +29,20 @@ from rlvr.services.runtime.errors import (
     http_error_handler,
     validation_error_handler,
 )
-from rlvr.services.runtime.handling import handle_scoring
-from rlvr.services.runtime.limits import parse_score_request
+from rlvr.services.runtime.handling import SCORE_REQUEST_BODY, get_service, handle_protocol_v1
 from rlvr.services.runtime.metrics import Metrics
-from rlvr.services.runtime.service import ScoringService, encode
+from rlvr.services.runtime.service import ScoringService
 from rlvr.services.runtime.settings import Settings, get_settings
 
 log = logging.getLogger("rlvr.service")
 router = APIRouter()
 
 
-def get_service(request: Request) -> ScoringService:
-    service: ScoringService = request.app.state.service
-    return service
-
-
 @router.post(
     "/score",
     response_model=ScoreResponse,
     responses=ERROR_RESPONSES,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScoreRequest"}}},
-        }
-    },
+    openapi_extra=SCORE_REQUEST_BODY,
     summary="Score a batch of completions",
 )
 async def score(
@@ -62,20 +51,7 @@ async def score(
     service: ScoringService = Depends(get_service),
 ) -> Response:
     """One result per item, in item order; `reward` is null when `status` is not `scored`."""
-    return await handle_scoring(
-        request,
-        settings,
-        service,
-        parse=lambda body: parse_score_request(body, settings),
-        render=lambda _request, _verifier, request_id, results: encode(
-            {
-                "request_id": request_id,
-                "verifier": {"name": _verifier.name, "version": _verifier.version},
-                "results": results,
-            }
-        ),
-        via="score",
-    )
+    return await handle_protocol_v1(request, settings, service, via="score")
 
 
 @router.get("/healthz", summary="Liveness")
@@ -159,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.dependency_overrides[get_settings] = lambda: settings
     app.include_router(router)
     app.include_router(adapters.router)
+    app.include_router(nemo_gym.router)
     app.include_router(sagemaker.router)  # GET /ping, POST /invocations: the SageMaker inference contract
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)

@@ -19,11 +19,19 @@ from pydantic import ValidationError
 from rlvr.services.protocol import ScoreRequest
 from rlvr.services.runtime.auth import require_token
 from rlvr.services.runtime.errors import ApiError, jsonable_errors
-from rlvr.services.runtime.limits import declared_length, drain, read_body
-from rlvr.services.runtime.service import ScoringService
+from rlvr.services.runtime.limits import declared_length, drain, parse_score_request, read_body
+from rlvr.services.runtime.service import ScoringService, encode_response
 from rlvr.services.runtime.settings import Settings
 
 log = logging.getLogger("rlvr.service")
+
+# OpenAPI: the body is read by hand (limits, budget), so routes declare its schema themselves.
+SCORE_REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScoreRequest"}}},
+    }
+}
 
 Parse = Callable[[bytearray], ScoreRequest]
 Render = Callable[[ScoreRequest, Any, str, list[dict[str, Any]]], Awaitable[bytes] | bytes]
@@ -90,3 +98,20 @@ async def unless_disconnected(request: Request, work: Coroutine[Any, Any, bytes]
         await task
     log.info("client disconnected; its remaining work was dropped")
     return None
+
+
+def get_service(request: Request) -> ScoringService:
+    service: ScoringService = request.app.state.service
+    return service
+
+
+async def handle_protocol_v1(request: Request, settings: Settings, service: ScoringService, via: str) -> Response:
+    """A protocol-v1 request in, a protocol-v1 response out (`/score`, `/invocations`)."""
+    return await handle_scoring(
+        request,
+        settings,
+        service,
+        parse=lambda body: parse_score_request(body, settings),
+        render=lambda _request, verifier, request_id, results: encode_response(verifier, request_id, results),
+        via=via,
+    )

@@ -13,20 +13,15 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from rlvr.services.protocol import ScoreResponse, VerifiersResponse
 from rlvr.services.runtime.errors import ERROR_RESPONSES
-from rlvr.services.runtime.handling import handle_scoring
-from rlvr.services.runtime.limits import drain, parse_score_request
-from rlvr.services.runtime.service import ScoringService, encode
+from rlvr.services.runtime.handling import SCORE_REQUEST_BODY, get_service, handle_protocol_v1
+from rlvr.services.runtime.limits import drain
+from rlvr.services.runtime.service import ScoringService
 from rlvr.services.runtime.settings import Settings, get_settings
 
 router = APIRouter()
 
 CUSTOM_ATTRIBUTES = "x-amzn-sagemaker-custom-attributes"
 DESCRIBE = "rlvr=verifiers"
-
-
-def get_service(request: Request) -> ScoringService:
-    service: ScoringService = request.app.state.service
-    return service
 
 
 @router.get("/ping", summary="SageMaker health check: 200 once ready to score", responses={503: {}})
@@ -40,12 +35,7 @@ async def ping(service: ScoringService = Depends(get_service)) -> Response:
     "/invocations",
     response_model=ScoreResponse,
     responses=ERROR_RESPONSES,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScoreRequest"}}},
-        }
-    },
+    openapi_extra=SCORE_REQUEST_BODY,
     summary="SageMaker InvokeEndpoint: the same as POST /score",
 )
 async def invocations(
@@ -59,17 +49,4 @@ async def invocations(
         await drain(request)
         listing = VerifiersResponse(verifiers=service.describe())
         return Response(listing.model_dump_json().encode(), media_type="application/json")
-    return await handle_scoring(
-        request,
-        settings,
-        service,
-        parse=lambda body: parse_score_request(body, settings),
-        render=lambda _request, verifier, request_id, results: encode(
-            {
-                "request_id": request_id,
-                "verifier": {"name": verifier.name, "version": verifier.version},
-                "results": results,
-            }
-        ),
-        via="invocations",
-    )
+    return await handle_protocol_v1(request, settings, service, via="invocations")

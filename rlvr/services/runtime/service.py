@@ -233,12 +233,7 @@ class ScoringService:
     async def score(self, request: ScoreRequest) -> bytes:
         """Score a validated request; returns the encoded protocol-v1 response."""
         verifier, request_id, results = await self.results(request)
-        payload = {
-            "request_id": request_id,
-            "verifier": {"name": verifier.name, "version": verifier.version},
-            "results": results,
-        }
-        return encode(payload)
+        return encode_response(verifier, request_id, results)
 
 
 class BodyBudget:
@@ -283,6 +278,12 @@ def _plan(verifier: Verifier, items: list[tuple[str, str]]) -> tuple[list[str] |
         return None, None
     strict_keys = [key for key in keys if key is not None]
     return (strict_keys if len(strict_keys) == len(keys) else None), budgets
+
+
+def encode_response(verifier: Verifier, request_id: str, results: list[dict[str, Any]]) -> bytes:
+    """The protocol-v1 response body (`/score`, `/invocations`)."""
+    payload = {"request_id": request_id, "verifier": {"name": verifier.name, "version": verifier.version}}
+    return encode(payload | {"results": results})
 
 
 def encode(payload: object) -> bytes:
