@@ -26,7 +26,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from rlvr.services.runtime.local_server import free_port, serve_process
+from rlvr.testing.processes import free_port, serve_process
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPLETION, REFERENCE = "9 * 2 = 18\n#### The final answer is 18", "#### 18"

@@ -25,9 +25,9 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from rlvr.services.runtime.local_server import peak_rss_bytes, serve_process
-from rlvr.services.verifiers.conformance import HOSTILE_SHAPES, hostile
 from rlvr.services.verifiers.gsm8k import GSM8KVerifier, parse_reference
+from rlvr.testing.conformance import HOSTILE_SHAPES, hostile
+from rlvr.testing.processes import peak_rss_bytes, serve_process
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1 << 20

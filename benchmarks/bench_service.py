@@ -31,8 +31,8 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rlvr.services.runtime.scoring import score_batch  # noqa: E402
 from rlvr.services.verifiers.gsm8k import GSM8KVerifier  # noqa: E402
+from rlvr.services.verifiers.outcome import score_batch  # noqa: E402
 
 log = logging.getLogger("bench")
 DATA = ROOT.parent / "shared" / "data" / "gsm8k" / "example_model_solutions.jsonl"

@@ -19,10 +19,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rlvr.client import Endpoint, completion_text  # noqa: E402
 from rlvr.services.verifiers.gsm8k import GSM8KVerifier  # noqa: E402
-from rlvr.trainer.config import EndpointConfig, TrainConfig  # noqa: E402
+from rlvr.trainer.config import TrainConfig  # noqa: E402
 from rlvr.trainer.demo import managed_service  # noqa: E402
-from rlvr.trainer.reward_client import completion_text  # noqa: E402
 from rlvr.trainer.rewards import RewardSetup  # noqa: E402
 from rlvr.trainer.train import train  # noqa: E402
 
@@ -64,7 +64,7 @@ def main() -> None:
         return TrainConfig(
             model=args.model,
             shots=0,
-            rewards=[EndpointConfig(name="gsm8k", url=url, token_env=None)],
+            rewards=[Endpoint(name="gsm8k", url=url, token_env=None)],
             num_generations=4,
             per_device_train_batch_size=8,
             max_completion_length=32,

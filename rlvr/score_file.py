@@ -6,20 +6,20 @@ status, averages each component and counts flags, so a person can check a verifi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import Counter
 from pathlib import Path
 
-import httpx
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from rlvr.services.protocol import ItemResult, ScoreItem, ScoreRequest, ScoreResponse
+from rlvr.client import Endpoint, RewardClient, RewardServiceError
+from rlvr.services.protocol import ItemResult, ScoreItem
 
 log = logging.getLogger(__name__)
-CHUNK = 1024
 
 
 def _read_items(path: Path) -> list[ScoreItem]:
@@ -37,26 +37,21 @@ def _read_items(path: Path) -> list[ScoreItem]:
     return items
 
 
-def _score_in_process(items: list[ScoreItem], verifier_spec: str) -> list[ItemResult]:
-    from rlvr.services.runtime.scoring import score_batch
-    from rlvr.services.verifiers.registry import load_verifier
+def _score(items: list[ScoreItem], url: str | None, verifier: str, token: str | None) -> list[ItemResult]:
+    """Through the service at `url`, or in-process: the client layer either way (chunked, retried)."""
+    endpoint = Endpoint(name="score", url=url or f"inprocess://{verifier}", verifier=verifier, token=token)
+    client = RewardClient(endpoint)
 
-    verifier = load_verifier(verifier_spec)
-    outcomes = score_batch(verifier, [(i.completion, i.reference) for i in items])
-    return [o.to_result(item.id or "") for item, o in zip(items, outcomes, strict=True)]
+    async def run() -> list[ItemResult]:
+        try:
+            return await client.score(items)
+        finally:
+            await client.aclose()
 
-
-def _score_remote(items: list[ScoreItem], url: str, verifier: str, token: str | None) -> list[ItemResult]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    results: list[ItemResult] = []
-    with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
-        for start in range(0, len(items), CHUNK):
-            body = ScoreRequest(verifier=verifier, items=items[start : start + CHUNK])
-            reply = client.post("/score", content=body.model_dump_json(), headers={"Content-Type": "application/json"})
-            if reply.status_code != 200:
-                raise SystemExit(f"{url}/score answered {reply.status_code}: {reply.text[:500]}")
-            results.extend(ScoreResponse.model_validate_json(reply.content).results)
-    return results
+    try:
+        return asyncio.run(run())
+    except RewardServiceError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def summarise(results: list[ItemResult]) -> Table:
@@ -83,7 +78,7 @@ def score_file(path: Path, url: str | None, verifier: str, token: str | None, ou
     items = _read_items(path)
     if not items:
         raise SystemExit(f"{path}: no items")
-    results = _score_remote(items, url, verifier, token) if url else _score_in_process(items, verifier)
+    results = _score(items, url, verifier, token)
     if output is not None:
         output.write_text("".join(json.dumps(r.model_dump(mode="json")) + "\n" for r in results))
     Console().print(summarise(results))

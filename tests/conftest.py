@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from rlvr.services.runtime import Settings, create_app
-from rlvr.services.runtime.local_server import free_port, running_server
+from rlvr.testing.servers import free_port, running_server
 
 __all__ = ["GSM8K_DIR", "TOKEN", "free_port", "require_shared_data", "running_server"]
 

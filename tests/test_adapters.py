@@ -41,7 +41,7 @@ HANG = "tests.plugins.misbehaving:MisbehavingVerifier"
 @pytest.fixture(scope="module")
 def gsm8k_url() -> str:
     from rlvr.services.runtime import create_app
-    from rlvr.services.runtime.local_server import running_server
+    from rlvr.testing.servers import running_server
 
     with running_server(create_app(Settings())) as url:
         yield url
@@ -238,7 +238,7 @@ def test_trl_reward_functions(gsm8k_url: str) -> None:
 @pytest.fixture(scope="module")
 def hang_url() -> str:
     from rlvr.services.runtime import create_app
-    from rlvr.services.runtime.local_server import running_server
+    from rlvr.testing.servers import running_server
 
     with running_server(create_app(Settings(verifiers=[HANG], workers=1, item_deadline_s=0.5))) as url:
         yield url
@@ -278,7 +278,7 @@ def test_unscored_through_verl_and_trl(hang_url: str) -> None:
 @pytest.fixture(scope="module")
 def token_url() -> str:
     from rlvr.services.runtime import create_app
-    from rlvr.services.runtime.local_server import running_server
+    from rlvr.testing.servers import running_server
 
     app = create_app(Settings(api_token="s3cret-token", max_body_bytes=64 * 1024, max_items=16))
     with running_server(app) as url:

@@ -67,7 +67,7 @@ def test_client_library_imports_in_a_fresh_environment_without_torch(wheel: Path
         (site / source.name).symlink_to(source)
     code = (
         "import sys, importlib.util\n"
-        "import rlvr.integrations.verl, rlvr.integrations.trl, rlvr.services.protocol, rlvr.trainer.reward_client\n"
+        "import rlvr.integrations.verl, rlvr.integrations.trl, rlvr.services.protocol, rlvr.client\n"
         "assert importlib.util.find_spec('torch') is None, 'torch is visible'\n"
         "heavy = {'torch', 'transformers', 'fastapi', 'trl', 'uvicorn'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"

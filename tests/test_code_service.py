@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from rlvr.services.runtime.local_server import child_pids, free_port, serve_process
+from rlvr.testing.processes import child_pids, free_port, serve_process
 from rlvr.trainer.code_tasks import humaneval_reference, humaneval_rows
 from tests.code_cases import CHECK, STDIO, require_sandbox, sandbox_processes
 from tests.test_code_sandbox import HOSTILE

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from rlvr.services.runtime import Settings
-from rlvr.services.runtime.local_server import child_pids, peak_rss_bytes, serve_process
+from rlvr.testing.processes import child_pids, peak_rss_bytes, serve_process
 
 PROCESS_PLUGIN = "tests.plugins.misbehaving:MisbehavingVerifier"
 INLINE_PLUGIN = "tests.plugins.misbehaving:InlineMisbehavingVerifier"
@@ -289,8 +289,8 @@ def test_peak_memory_under_the_worst_admitted_load_fits_the_pod_limit() -> None:
 
 
 def test_a_verdict_whose_reward_overflows_is_invalid() -> None:
-    from rlvr.services.runtime.scoring import score_one
     from rlvr.services.verifiers.base import Verdict, Verifier
+    from rlvr.services.verifiers.outcome import score_one
 
     class Overflowing(Verifier):
         name, version, components = "overflowing", "0", {"a": 1.0, "b": 1.0}

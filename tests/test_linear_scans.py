@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from rlvr.services.verifiers.conformance import HOSTILE_SHAPES, hostile
 from rlvr.services.verifiers.gsm8k import GSM8KVerifier, parse_reference
+from rlvr.testing.conformance import HOSTILE_SHAPES, hostile
 
 MIB = 1 << 20
 SIZES_MIB = (1, 8, 32)

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from rlvr.services.runtime import Settings
-from rlvr.services.verifiers.conformance import check_verifier
 from rlvr.services.verifiers.math_equiv import MathVerifier, parse_gold
+from rlvr.testing.conformance import check_verifier
 
 V = MathVerifier()
 FULL = {"format": 0.5, "correctness": 1.0}

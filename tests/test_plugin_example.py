@@ -6,7 +6,7 @@ import httpx
 
 from rlvr.services.runtime import Settings
 from rlvr.services.verifiers import available_verifiers
-from rlvr.services.verifiers.conformance import check_verifier
+from rlvr.testing.conformance import check_verifier
 
 
 def test_example_package_is_registered_by_entry_point() -> None:

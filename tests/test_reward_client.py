@@ -9,9 +9,10 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from rlvr.client import RewardClient, RewardServiceError
+from rlvr.integrations.trl import SharedBatch, component_reward_func
 from rlvr.services.protocol import ScoreItem
 from rlvr.services.runtime import Settings, create_app
-from rlvr.trainer.reward_client import RewardClient, RewardServiceError, SharedBatch, component_reward_func
 from tests.conftest import TOKEN, free_port, running_server
 
 ITEMS = [
@@ -207,7 +208,7 @@ def test_a_new_event_loop_closes_the_old_connection_pool(service_url: str) -> No
     client = RewardClient(service_url, token=TOKEN)
     items = [ScoreItem(id="0", completion="#### 1", reference="1")]
     asyncio.run(client.score(items))
-    first = client._client
+    first = client.transport._client
     asyncio.run(client.score(items))  # TRL may drive the client from a new loop
-    assert first is not None and first.is_closed and client._client is not first
+    assert first is not None and first.is_closed and client.transport._client is not first
     asyncio.run(client.aclose())

@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI, Request
 
-from rlvr.integrations.trl import Endpoint, reward_functions
-from rlvr.sagemaker.invoke import SageMakerRewardClient
+from rlvr.client import Endpoint, RewardClient, RewardServiceError
+from rlvr.client.sagemaker import SageMakerTransport, retryable
+from rlvr.integrations.trl import reward_functions
 from rlvr.services.protocol import ScoreItem, Status
 from rlvr.services.runtime import Settings, create_app
-from rlvr.trainer.config import EndpointConfig
-from rlvr.trainer.reward_client import RewardServiceError
 from tests.conftest import running_server
 from tests.plugins.parity import is_odd
 from tests.sagemaker_standin import standin_app
@@ -58,9 +57,11 @@ def gsm8k() -> Iterator[tuple[str, object]]:
         yield running
 
 
-def client(standin: str, **kwargs: object) -> SageMakerRewardClient:
-    options: dict = {"region": "us-east-1", "aws_endpoint_url": standin, "backoff_max_s": 0.05} | kwargs
-    return SageMakerRewardClient("sagemaker://rlvr-verifier", **options)
+def client(standin: str, max_body_bytes: int | None = None, **fields: object) -> RewardClient:
+    options: dict = {"aws_region": "us-east-1", "aws_endpoint_url": standin} | fields
+    endpoint = Endpoint(name="sm", url="sagemaker://rlvr-verifier", **options)
+    transport = SageMakerTransport(endpoint, max_body_bytes) if max_body_bytes else None
+    return RewardClient(endpoint, transport=transport, backoff_max_s=0.05)
 
 
 def test_scores_through_invoke_endpoint_signed_for_sagemaker(gsm8k) -> None:
@@ -142,13 +143,13 @@ def test_items_the_service_cannot_score_are_none_for_trl() -> None:
     [
         ({"url": "sagemaker://bad_name"}, "not a SageMaker endpoint name"),
         ({"url": "sagemaker://ok", "request_timeout_s": 90.0}, "60 s in which SageMaker must answer"),
-        ({"url": "ftp://x"}, "http://, https:// or sagemaker://"),
+        ({"url": "ftp://x"}, "http://, https://, sagemaker:// or inprocess://"),
     ],
     ids=["endpoint-name", "timeout-over-60s", "scheme"],
 )
 def test_the_recipe_refuses_a_bad_sagemaker_endpoint(fields: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        EndpointConfig(name="sm", **fields)
+        Endpoint(name="sm", **fields)
 
 
 def test_the_deadline_bounds_an_attempt_that_never_answers() -> None:
@@ -170,8 +171,6 @@ def test_the_deadline_bounds_an_attempt_that_never_answers() -> None:
 
 
 def test_a_container_5xx_is_retried_like_the_http_client_does() -> None:
-    from rlvr.sagemaker.invoke import retryable
-
     def model_error(status: int) -> dict:
         return {
             "Error": {"Code": "ModelError"},

@@ -65,7 +65,7 @@ def test_string_hyperparameters_become_the_recipes_typed_fields(tmp_path: Path) 
         ({"output_dir": "/tmp/x"}, r"checkpoints go to"),
         ({"num_generations": "1"}, r"num_generations must be >= 2"),  # the recipe's own message
         ({"rewards": '{"url": "x"}'}, r"expected a JSON list"),
-        ({"reward_url": "ftp://x"}, r"must start with http://, https:// or sagemaker://"),
+        ({"reward_url": "ftp://x"}, r"must start with http://, https://, sagemaker:// or inprocess://"),
         ({"config": "no-such-recipe"}, r"no such recipe"),
         ({"data": "channel:eval"}, r"channel 'eval'.*does not exist"),
         ({"rewards": '[{"nam": "x"}]'}, r"rewards\[0\]: unknown keys \['nam'\]"),  # as the YAML path says it

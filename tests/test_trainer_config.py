@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rlvr.trainer.config import EndpointConfig, TrainConfig
+from rlvr.client import Endpoint
+from rlvr.trainer.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -14,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("recipe", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
 def test_every_recipe_loads(recipe: Path) -> None:
     cfg = TrainConfig.from_yaml(recipe)
-    assert cfg.rewards and all(isinstance(e, EndpointConfig) for e in cfg.rewards)
+    assert cfg.rewards and all(isinstance(e, Endpoint) for e in cfg.rewards)
 
 
 def test_overrides_win_over_the_file() -> None:
@@ -47,8 +48,8 @@ def test_bad_values_say_how_to_fix_them(kwargs: dict, message: str) -> None:
 
 
 def test_an_empty_token_variable_means_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    endpoint = EndpointConfig(token_env="RLVR_API_TOKEN")
+    endpoint = Endpoint(token_env="RLVR_API_TOKEN")
     monkeypatch.setenv("RLVR_API_TOKEN", "")
-    assert endpoint.token() is None  # compose passes `${RLVR_API_TOKEN:-}`: no header, as the service expects
+    assert endpoint.bearer_token() is None  # compose passes `${RLVR_API_TOKEN:-}`: no header, as the service expects
     monkeypatch.setenv("RLVR_API_TOKEN", "s3cret")
-    assert endpoint.token() == "s3cret"
+    assert endpoint.bearer_token() == "s3cret"

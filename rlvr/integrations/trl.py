@@ -14,30 +14,110 @@ Needs only pydantic and httpx (`pip install rlvr`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from rlvr.trainer.reward_client import RewardClient, RewardFunc, SharedBatch, component_reward_func
+from rlvr.client import Endpoint, RewardClient, RewardServiceError, completion_text
+from rlvr.client.masking import masked_rows
+from rlvr.services.protocol import ItemResult, ScoreItem, Status
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Endpoint", "RewardSetup", "reward_functions"]
 
 
-@dataclass
-class Endpoint:
-    """One reward service: where it is, which verifier, and the weight of each component."""
+class SharedBatch:
+    """Lets several component functions share one in-flight request for the same batch.
 
-    name: str
-    url: str
-    verifier: str | None = None  # needed when the service hosts several
-    token: str | None = None
-    weights: dict[str, float] | None = None  # default: every component of the verifier at 1.0
-    max_batch_items: int = 1024
-    request_timeout_s: float = 60.0
-    deadline_s: float = 120.0
-    aws_region: str | None = None  # sagemaker:// only (InvokeEndpoint through boto3: `pip install 'rlvr[aws]'`)
-    aws_endpoint_url: str | None = None
+    TRL awaits all async reward functions together with `asyncio.gather`, so they start at the
+    same moment: the first one creates the request task, the others await that same task.
+    """
+
+    def __init__(self, client: RewardClient, consumers: int) -> None:
+        self.client = client
+        self.consumers = consumers
+        self._inflight: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Any]] = {}
+        self.last_latency_s = 0.0  # wall time of the latest batch's request(s)
+
+    async def _timed_score(self, items: list[ScoreItem]) -> list[ItemResult]:
+        started = time.perf_counter()
+        try:
+            return await self.client.score(items)
+        finally:
+            self.last_latency_s = time.perf_counter() - started
+
+    async def results(self, completions: Sequence[Any], references: Sequence[str]) -> list[ItemResult]:
+        texts = [completion_text(c) for c in completions]
+        key = (tuple(texts), tuple(references))  # the batch itself: a hash could collide
+        entry = self._inflight.get(key)
+        if entry is None:
+            items = [
+                ScoreItem(id=str(i), completion=t, reference=r)
+                for i, (t, r) in enumerate(zip(texts, references, strict=True))
+            ]
+            entry = self._inflight[key] = [asyncio.ensure_future(self._timed_score(items)), 0]
+        entry[1] += 1
+        if entry[1] >= self.consumers:
+            del self._inflight[key]
+        result: list[ItemResult] = await entry[0]
+        return result
+
+
+RewardFunc = Callable[..., Awaitable[list[float | None]]]
+
+
+def component_reward_func(
+    batches: dict[str, SharedBatch],
+    endpoint: str,
+    component: str,
+    name: str,
+    log_status: bool,
+    reference_key: str = "reference",
+) -> RewardFunc:
+    """A TRL reward function returning one component of `endpoint`'s results.
+
+    An item is None for *every* function when *any* endpoint could not score it: TRL then leaves
+    the whole row out (NaN-aware means, zero advantage) instead of summing the other endpoints'
+    components as if the failed one had given 0. A scored result without the component is a
+    protocol error, never a zero.
+    """
+
+    async def reward(completions: list[Any], log_metric: Any = None, **columns: Any) -> list[float | None]:
+        if reference_key not in columns:
+            raise RewardServiceError(
+                f"reward function {name}: the dataset has no {reference_key!r} column (it has {sorted(columns)})"
+            )
+        reference = [str(r) for r in columns[reference_key]]
+        names = list(batches)
+        answers = await asyncio.gather(*(batches[n].results(completions, reference) for n in names))
+        per_endpoint = dict(zip(names, answers, strict=True))
+        masked = masked_rows(answers)
+        results = per_endpoint[endpoint]
+        if log_status and log_metric is not None:  # once per endpoint, not once per component
+            unscored = sum(r.status != Status.SCORED for r in results)
+            log_metric(f"reward_service/{endpoint}/unscored_frac", unscored / max(len(results), 1))
+            log_metric(f"reward_service/{endpoint}/latency_s", batches[endpoint].last_latency_s)
+            if endpoint == names[0]:
+                log_metric("reward_service/masked_frac", sum(masked) / max(len(masked), 1))
+        out: list[float | None] = []
+        for result, mask in zip(results, masked, strict=True):
+            if mask:
+                out.append(None)
+            elif component not in result.components:
+                raise RewardServiceError(
+                    f"reward service {batches[endpoint].client.url} scored item {result.id} without its declared "
+                    f"component {component!r} (it sent {sorted(result.components)})"
+                )
+            else:
+                out.append(result.components[component])
+        return out
+
+    reward.__name__ = reward.__qualname__ = name
+    return reward
 
 
 @dataclass
@@ -50,28 +130,6 @@ class RewardSetup:
     verifiers: dict[str, dict[str, str]] = field(default_factory=dict)  # endpoint -> {name, version, url}
 
 
-def make_client(endpoint: Endpoint) -> RewardClient:
-    """An HTTP client, or for `sagemaker://<endpoint-name>` one over InvokeEndpoint (boto3)."""
-    cls: type[RewardClient] = RewardClient
-    extra: dict[str, str | None] = {}
-    if endpoint.url.startswith("sagemaker://"):
-        from rlvr.sagemaker.invoke import SageMakerRewardClient
-
-        cls, extra = (
-            SageMakerRewardClient,
-            {"region": endpoint.aws_region, "aws_endpoint_url": endpoint.aws_endpoint_url},
-        )
-    return cls(
-        endpoint.url,
-        verifier=endpoint.verifier,
-        token=endpoint.token,
-        max_batch_items=endpoint.max_batch_items,
-        request_timeout_s=endpoint.request_timeout_s,
-        deadline_s=endpoint.deadline_s,
-        **extra,  # type: ignore[arg-type]
-    )
-
-
 def reward_functions(endpoints: list[Endpoint], reference_column: str = "reference") -> RewardSetup:
     """Ask each endpoint which components its verifier has, then make one function per weighted component.
 
@@ -82,7 +140,7 @@ def reward_functions(endpoints: list[Endpoint], reference_column: str = "referen
     setup = RewardSetup()
     chosen: list[tuple[Endpoint, RewardClient, dict[str, float]]] = []
     for endpoint in endpoints:
-        client = make_client(endpoint)
+        client = RewardClient(endpoint)
         hosted = {v.name: v for v in client.describe().verifiers}
         if endpoint.verifier is None and len(hosted) != 1:
             raise ValueError(f"endpoint {endpoint.name!r} hosts {sorted(hosted)}: set its `verifier`")

@@ -19,12 +19,13 @@ RLVR_API_TOKEN. Needs only pydantic and httpx (`pip install rlvr`).
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from typing import Any
 
-from rlvr.services.protocol import ItemResult, ScoreItem, Status
-from rlvr.trainer.reward_client import RewardClient
+from rlvr.client import Endpoint, RewardClient
+from rlvr.client.environment import env_value
+from rlvr.client.masking import zero_filled
+from rlvr.services.protocol import ItemResult, ScoreItem
 
 __all__ = ["compute_score", "compute_score_batch"]
 
@@ -34,30 +35,20 @@ _clients: dict[tuple[str, str | None, str | None, int], tuple[RewardClient, list
 
 
 def _settings(url: str | None, verifier: str | None, token: str | None) -> tuple[str, str | None, str | None]:
-    url = url or os.environ.get("RLVR_URL")
+    url = url or env_value("RLVR_URL")
     if not url:
         raise ValueError("rlvr: set reward_kwargs.url (or RLVR_URL) to the reward service, e.g. http://127.0.0.1:8000")
-    return url, verifier or os.environ.get("RLVR_VERIFIER") or None, token or os.environ.get("RLVR_API_TOKEN") or None
+    return url, verifier or env_value("RLVR_VERIFIER"), token or env_value("RLVR_API_TOKEN")
 
 
 def _client(url: str, verifier: str | None, token: str | None, scope: int) -> tuple[RewardClient, list[str]]:
     key = (url, verifier, token, scope)
     if key not in _clients:
-        client = RewardClient(url, verifier=verifier, token=token)
+        client = RewardClient(Endpoint(name="verl", url=url, verifier=verifier, token=token, token_env=None))
         hosted = {v.name: v for v in client.describe().verifiers}
         info = hosted[verifier] if verifier else next(iter(hosted.values()))
         _clients[key] = (client, list(info.components))
     return _clients[key]
-
-
-def _as_dict(result: ItemResult, components: list[str]) -> dict[str, float]:
-    scored = result.status == Status.SCORED
-    values = {name: (result.components.get(name, 0.0) if scored else 0.0) for name in components}
-    return {
-        "score": result.reward if scored and result.reward is not None else 0.0,
-        **values,
-        "unscored": 0.0 if scored else 1.0,
-    }
 
 
 async def compute_score(
@@ -83,7 +74,7 @@ async def compute_score(
         cached = await asyncio.to_thread(_client, url, verifier, token, scope)
     client, components = cached
     (result,) = await client.score([ScoreItem(id="0", completion=solution_str, reference=str(ground_truth))])
-    return _as_dict(result, components)
+    return zero_filled(result, components)
 
 
 def compute_score_batch(
@@ -116,4 +107,4 @@ def compute_score_batch(
         finally:
             await client.aclose()  # this loop ends here; the next call opens its own
 
-    return [_as_dict(r, components) for r in asyncio.run(run())]
+    return [zero_filled(r, components) for r in asyncio.run(run())]

@@ -7,16 +7,13 @@ Every field has a default and a `help`; `__post_init__` says how to fix a bad va
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-SAGEMAKER = "sagemaker://"
-SAGEMAKER_ENDPOINT = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")  # EndpointName in the botocore model
+from rlvr.client import Endpoint
 
 # GRPOConfig arguments that `train._grpo_args` fills from the recipe's fields; extra_grpo_args may not repeat them.
 GRPO_ARGS_SET_BY_RECIPE = frozenset(
@@ -27,76 +24,6 @@ GRPO_ARGS_SET_BY_RECIPE = frozenset(
         "reward_weights", "bf16", "use_cpu", "use_vllm", "vllm_mode",
     }
 )  # fmt: skip
-
-
-@dataclass
-class EndpointConfig:
-    """One reward verifier service the run scores against."""
-
-    name: str = field(default="gsm8k", metadata={"help": "Label of this endpoint in logs and metric names."})
-    url: str = field(
-        default="http://127.0.0.1:8000",
-        metadata={"help": "Base URL of the service, or `sagemaker://<endpoint-name>` (InvokeEndpoint; `aws` extra)."},
-    )
-    verifier: str | None = field(default=None, metadata={"help": "Verifier to ask for; None when it hosts one."})
-    weights: dict[str, float] | None = field(
-        default=None,
-        metadata={"help": "Component -> reward weight; None takes every component the service lists, weight 1."},
-    )
-    token_env: str | None = field(
-        default="RLVR_API_TOKEN", metadata={"help": "Environment variable holding the bearer token, if any."}
-    )
-    max_batch_items: int = field(default=1024, metadata={"help": "Items per request before a batch is chunked."})
-    request_timeout_s: float = field(default=60.0, metadata={"help": "Timeout of one HTTP attempt."})
-    deadline_s: float = field(default=120.0, metadata={"help": "Total time for a batch, retries included."})
-    aws_region: str | None = field(
-        default=None, metadata={"help": "sagemaker:// only: the endpoint's region (default: boto3's own lookup)."}
-    )
-    aws_endpoint_url: str | None = field(
-        default=None, metadata={"help": "sagemaker:// only: the SageMaker Runtime URL (a VPC endpoint, a stand-in)."}
-    )
-
-    def __post_init__(self) -> None:
-        if not self.url.startswith(("http://", "https://", SAGEMAKER)):
-            raise ValueError(
-                f"endpoint {self.name!r}: url {self.url!r} must start with http://, https:// or sagemaker://"
-            )
-        if self.url.startswith(SAGEMAKER):
-            self._check_sagemaker()
-        if self.max_batch_items < 1:
-            raise ValueError(f"endpoint {self.name!r}: max_batch_items must be >= 1")
-        if self.deadline_s <= 0 or self.request_timeout_s <= 0:
-            raise ValueError(f"endpoint {self.name!r}: deadline_s and request_timeout_s must be > 0")
-
-    def _check_sagemaker(self) -> None:
-        name = self.url.removeprefix(SAGEMAKER).strip("/")
-        if not SAGEMAKER_ENDPOINT.fullmatch(name):
-            raise ValueError(
-                f"endpoint {self.name!r}: {name!r} is not a SageMaker endpoint name (1-63 letters, digits and "
-                "hyphens, starting and ending with a letter or digit): write sagemaker://<endpoint-name>"
-            )
-        if self.request_timeout_s > 60:
-            raise ValueError(
-                f"endpoint {self.name!r}: request_timeout_s {self.request_timeout_s:g} exceeds the 60 s in which "
-                "SageMaker must answer an invocation: set it to 60 or less"
-            )
-
-    def token(self) -> str | None:
-        """The bearer token from `token_env`; unset or empty means none (as the service reads it)."""
-        return (os.environ.get(self.token_env) or None) if self.token_env else None
-
-
-def _endpoint(value: Any, index: int) -> EndpointConfig:
-    """A `rewards` entry as an EndpointConfig; unknown keys named, as for the recipe's own keys."""
-    if isinstance(value, EndpointConfig):
-        return value
-    if not isinstance(value, dict):
-        raise ValueError(f"rewards[{index}]: expected a mapping such as {{name: gsm8k, url: ...}}, got {value!r}")
-    known = {f.name for f in fields(EndpointConfig)}
-    unknown = sorted(set(value) - known)
-    if unknown:
-        raise ValueError(f"rewards[{index}]: unknown keys {unknown}; known: {sorted(known)}")
-    return EndpointConfig(**value)
 
 
 @dataclass
@@ -126,8 +53,8 @@ class TrainConfig:
     prompt_style: str = field(default="chat", metadata={"help": "`chat` (instruct models) or `plain` (base models)."})
     shots: int = field(default=2, metadata={"help": "Few-shot examples per prompt, drawn from the training split."})
     # rewards
-    rewards: list[EndpointConfig] = field(
-        default_factory=lambda: [EndpointConfig()],
+    rewards: list[Endpoint] = field(
+        default_factory=lambda: [Endpoint()],
         metadata={"help": "Reward endpoints; add one per verifier service."},
     )
     # GRPO
@@ -156,7 +83,7 @@ class TrainConfig:
     )
 
     def __post_init__(self) -> None:
-        self.rewards = [_endpoint(e, i) for i, e in enumerate(self.rewards)]
+        self.rewards = [Endpoint.from_mapping(e, i) for i, e in enumerate(self.rewards)]
         if not self.rewards:
             raise ValueError("rewards: list at least one endpoint, e.g. [{name: gsm8k, url: http://127.0.0.1:8000}]")
         names = [e.name for e in self.rewards]

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from rlvr.services.runtime.local_server import serve_process
+from rlvr.testing.processes import serve_process
 from rlvr.trainer.config import TrainConfig
 from rlvr.trainer.data import split_path
 from rlvr.trainer.evaluate import EvalConfig, evaluate, write_report

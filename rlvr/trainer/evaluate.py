@@ -18,11 +18,11 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from rlvr.client import Endpoint, RewardClient
 from rlvr.services.protocol import ItemResult, ScoreItem
 from rlvr.trainer.data import Problem, data_kind, load_problems, same_file, split_path
 from rlvr.trainer.plots import plot
 from rlvr.trainer.prompts import FewShotPrompter, stop_token_ids
-from rlvr.trainer.reward_client import RewardClient
 
 log = logging.getLogger(__name__)
 
@@ -161,21 +161,16 @@ def score(completions: list[str], problems: list[Problem], cfg: EvalConfig) -> l
         ScoreItem(id=str(i), completion=c, reference=p.reference)
         for i, (c, p) in enumerate(zip(completions, problems, strict=True))
     ]
-    if cfg.reward_url:
-        client = RewardClient(cfg.reward_url, verifier=cfg.verifier, token=cfg.token)
+    url = cfg.reward_url or f"inprocess://{cfg.verifier}"
+    client = RewardClient(Endpoint(name="eval", url=url, verifier=cfg.verifier, token=cfg.token))
 
-        async def run() -> list[ItemResult]:
-            try:
-                return await client.score(items)
-            finally:
-                await client.aclose()
+    async def run() -> list[ItemResult]:
+        try:
+            return await client.score(items)
+        finally:
+            await client.aclose()
 
-        return asyncio.run(run())
-    from rlvr.services.runtime.scoring import score_batch
-    from rlvr.services.verifiers.registry import load_verifier
-
-    outcomes = score_batch(load_verifier(cfg.verifier), [(i.completion, i.reference) for i in items])
-    return [o.to_result(i.id or "") for i, o in zip(items, outcomes, strict=True)]
+    return asyncio.run(run())
 
 
 def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -24,8 +24,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from rlvr.services.protocol import Status
-from rlvr.services.runtime.scoring import Outcome, deadline_outcome
+from rlvr.services.runtime.scoring import deadline_outcome
 from rlvr.services.runtime.workers import STARTUP_TIMEOUT_S, WorkerStartError, _kill, _Spares, _start_process
+from rlvr.services.verifiers.outcome import Outcome
 
 __all__ = ["STARTUP_TIMEOUT_S", "WorkerPool", "WorkerStartError", "_Spares", "_Worker"]
 

@@ -28,9 +28,10 @@ from rlvr.services.protocol import ScoreRequest, VerifierDescription
 from rlvr.services.runtime.errors import ApiError
 from rlvr.services.runtime.metrics import Metrics
 from rlvr.services.runtime.pool import WorkerPool
-from rlvr.services.runtime.scoring import Outcome, deadline_outcome, score_into
+from rlvr.services.runtime.scoring import deadline_outcome, score_into
 from rlvr.services.runtime.settings import Settings
 from rlvr.services.verifiers.base import Verifier
+from rlvr.services.verifiers.outcome import Outcome
 from rlvr.services.verifiers.registry import load_verifier
 
 log = logging.getLogger("rlvr.service")

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from rlvr.services.runtime.scoring import score_one
 from rlvr.services.verifiers.base import Verifier
+from rlvr.services.verifiers.outcome import score_one
 from rlvr.services.verifiers.registry import load_verifier
 
 log = logging.getLogger("rlvr.services.runtime.pool")

@@ -1,5 +1,10 @@
-"""Runs the service on 127.0.0.1: an app under uvicorn in a background thread (tests, conformance kit),
-or `rlvr serve` in a process of its own (benchmarks, shutdown and memory tests)."""
+"""`rlvr serve` in a process of its own, as a user starts it (the CLI), and what the tests measure of it.
+
+    with serve_process({"RLVR_VERIFIERS": "math"}) as (proc, url): ...
+
+Readiness is polled (`/readyz`), never slept for. Also the demo's launcher: it starts the service
+exactly the way these tests prove it.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,9 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import uvicorn
-from fastapi import FastAPI
 
 
 def free_port() -> int:
@@ -22,25 +23,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@contextmanager
-def running_server(app: FastAPI, start_timeout_s: float = 120.0, port: int | None = None) -> Iterator[str]:
-    """Serve `app` on a loopback port (a free one unless given) until the block exits; yields its base URL."""
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + start_timeout_s
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start (see its log above)")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @contextmanager

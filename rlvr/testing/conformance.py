@@ -1,6 +1,6 @@
 """A conformance check any verifier can run against itself (see docs/writing-a-verifier.md).
 
-    from rlvr.services.verifiers.conformance import check_verifier
+    from rlvr.testing.conformance import check_verifier
     def test_my_verifier_conforms():
         check_verifier("my_package.module:MyVerifier", samples=[("\\boxed{2}", "2", 1.5)])
 
@@ -117,7 +117,7 @@ def _check_result(cls: type[Verifier], result: dict, where: str) -> None:
 @contextmanager
 def _serve(spec: str, deadline_s: float) -> Iterator[str]:
     from rlvr.services.runtime import Settings, create_app
-    from rlvr.services.runtime.local_server import running_server
+    from rlvr.testing.servers import running_server
 
     with running_server(create_app(Settings(verifiers=[spec], workers=1, item_deadline_s=deadline_s))) as url:
         yield url

@@ -1,0 +1,15 @@
+"""What a transport attempt can end in besides an answer: a retry, or a stop."""
+
+from __future__ import annotations
+
+
+class RewardServiceError(RuntimeError):
+    """The reward service cannot give trustworthy rewards; training must stop."""
+
+
+class Retryable(Exception):
+    """An attempt failed in a way a later attempt can fix: a connection error, throttling, 429 or 5xx."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
