@@ -34,6 +34,8 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	# The architecture's contracts (pyproject.toml [tool.importlinter]).
+	$(VENV)/bin/lint-imports
 
 test: lint
 	$(VENV)/bin/pytest

@@ -57,8 +57,8 @@ def test_evaluation_records_its_device_and_reads_the_test_split(tmp_path: Path, 
 
 
 def test_in_process_scoring_matches_the_service(serve) -> None:
-    from rlvr.trainer.data import Problem
     from rlvr.trainer.evaluate import score
+    from rlvr.trainer.problem import Problem
 
     rows = [
         ("#### 18", "#### 18"),  # correct

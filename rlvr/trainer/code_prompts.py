@@ -2,7 +2,7 @@
 plain text a base model continues (a HumanEval prompt is a function signature and docstring; the
 completion is its body, which the `code` verifier runs after the reference's `prelude`).
 
->>> from rlvr.trainer.data import Problem
+>>> from rlvr.trainer.problem import Problem
 >>> p = Problem("Read a and b; print a + b.", "print(sum(map(int, input().split())))\\n", "{}", kind="code")
 >>> chat_code_prompt(p.question, [])[1]["content"]
 'Read a and b; print a + b.'
@@ -10,7 +10,7 @@ completion is its body, which the `code` verifier runs after the reference's `pr
 
 from __future__ import annotations
 
-from rlvr.trainer.data import Problem
+from rlvr.trainer.problem import Problem
 
 CODE_SYSTEM_PROMPT = (
     "You are an expert Python programmer. Solve the task and reply with exactly one fenced ```python "

@@ -15,7 +15,7 @@ import json
 import zlib
 from pathlib import Path
 
-from rlvr.trainer.data import Problem
+from rlvr.trainer.problem import Problem
 
 HUMANEVAL = "humaneval"
 CODE_STDIO = "code-stdio"

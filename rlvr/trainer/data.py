@@ -14,23 +14,12 @@ import json
 import random
 import re
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
+
+from rlvr.trainer.problem import Problem
 
 SYNTHETIC = "synthetic"
 _CALCULATOR = re.compile(r"<<[^<>]*>>")
-
-
-@dataclass(frozen=True)
-class Problem:
-    question: str
-    solution: str  # worked solution ending in `#### N`
-    reference: str  # what the verifier compares against (the solution itself, as GSM8K ships it)
-    kind: str = "math"  # `code`: the question is a programming task, the solution a program (code_tasks.py)
-
-    @property
-    def answer(self) -> str:
-        return self.solution.rsplit("####", 1)[-1].strip()
 
 
 def strip_calculator(solution: str) -> str:

@@ -20,8 +20,9 @@ from tqdm.auto import tqdm
 
 from rlvr.client import Endpoint, RewardClient
 from rlvr.services.protocol import ItemResult, ScoreItem
-from rlvr.trainer.data import Problem, data_kind, load_problems, same_file, split_path
+from rlvr.trainer.data import data_kind, load_problems, same_file, split_path
 from rlvr.trainer.plots import plot
+from rlvr.trainer.problem import Problem
 from rlvr.trainer.prompts import FewShotPrompter, stop_token_ids
 
 log = logging.getLogger(__name__)

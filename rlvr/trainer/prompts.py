@@ -4,7 +4,7 @@ Plain text is the published recipe's form:
     Question: …\\nSolution: Let's think step by step. …\\n#### The final answer is N
 Examples are drawn from the training split only, never from evaluation data.
 
->>> from rlvr.trainer.data import Problem
+>>> from rlvr.trainer.problem import Problem
 >>> ex = Problem("1+1?", "1 + 1 = <<1+1=2>>2\\n#### 2", "#### 2")
 >>> print(plain_prompt("2+2?", [ex]))
 Question: 1+1?
@@ -21,7 +21,8 @@ import random
 from typing import Any
 
 from rlvr.trainer.code_prompts import chat_code_prompt, plain_code_prompt
-from rlvr.trainer.data import Problem, strip_calculator
+from rlvr.trainer.data import strip_calculator
+from rlvr.trainer.problem import Problem
 
 SYSTEM_PROMPT = (
     "You are a careful math tutor. Solve the problem step by step, then write the final answer "
