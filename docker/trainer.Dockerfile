@@ -30,7 +30,7 @@ RUN --mount=type=bind,source=docker,target=/docker \
  && mkdir -p /runs /home/rlvr/.cache && chown -R 10001 /runs /home/rlvr
 
 USER 10001
-ENV REWARD_URL=http://reward:8000
+ENV RLVR_REWARD_URL=http://reward:8000
 VOLUME ["/runs", "/home/rlvr/.cache"]
 CMD ["rlvr", "train", "--config", "configs/cpu-demo.yaml", "--output-dir", "/runs/cpu-demo"]
 

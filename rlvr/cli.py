@@ -6,10 +6,15 @@ rlvr score completions.jsonl [--url http://127.0.0.1:8000]
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from rlvr.cli_fields import field_options
+from rlvr.trainer.config import TrainConfig
+from rlvr.trainer.eval_config import EvalConfig
 
 app = typer.Typer(help="Reinforcement learning with verifiable rewards.", no_args_is_help=True)
 
@@ -42,35 +47,22 @@ def score(
 
 
 @app.command()
+@field_options(TrainConfig, skip={"rewards", "extra_grpo_args"})
 def train(
     config: Annotated[Path | None, typer.Option(help="YAML recipe (configs/*.yaml).", exists=True)] = None,
     reward_url: Annotated[
-        str | None, typer.Option(envvar="REWARD_URL", help="URL of the first reward endpoint.")
+        str | None, typer.Option(help="URL of the first reward endpoint [RLVR_REWARD_URL].", show_default=False)
     ] = None,
-    max_steps: Annotated[int | None, typer.Option(help="Stop after N steps.")] = None,
-    output_dir: Annotated[str | None, typer.Option(help="Checkpoints, metrics.jsonl, manifest.")] = None,
-    model: Annotated[str | None, typer.Option(help="Model to train.")] = None,
-    data: Annotated[str | None, typer.Option(help="`synthetic`, a JSONL path or a hub id.")] = None,
-    learning_rate: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue from the last checkpoint in the output dir.")] = False,
+    **overrides: Any,
 ) -> None:
-    """Train with GRPO against reward verifier services."""
-    import logging
-
-    from rlvr.trainer.config import TrainConfig
+    """Train with GRPO against reward verifier services; options override the recipe's fields."""
+    from rlvr.client.environment import env_value
     from rlvr.trainer.train import train as run_training
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    cfg = TrainConfig.from_yaml(
-        config,
-        max_steps=max_steps,
-        output_dir=output_dir,
-        model=model,
-        data=data,
-        learning_rate=learning_rate,
-        seed=seed,
-    )
+    _log_to_stderr()
+    cfg = TrainConfig.from_yaml(config, **overrides)
+    reward_url = reward_url or env_value("RLVR_REWARD_URL")
     if reward_url is not None:
         cfg.rewards[0].url = reward_url
         cfg.rewards[0].__post_init__()
@@ -78,54 +70,15 @@ def train(
 
 
 @app.command(name="eval")
-def eval_(
-    model: Annotated[list[str] | None, typer.Option(help="Model(s) to compare; repeat the option.")] = None,
-    data: Annotated[
-        str, typer.Option(help="`synthetic`, a GSM8K JSONL (test split), a hub id, or `humaneval`/`code-stdio`.")
-    ] = "synthetic",
-    verifier: Annotated[
-        str | None, typer.Option(help="Verifier to score with (default: `code` for code data, else `gsm8k`).")
-    ] = None,
-    n: Annotated[int, typer.Option(help="Evaluation problems.")] = 100,
-    shots: Annotated[str, typer.Option(help="Comma-separated few-shot counts.")] = "0,1,2,4,8",
-    reward_url: Annotated[str | None, typer.Option(help="Score through this service (else in-process).")] = None,
-    token: Annotated[str | None, typer.Option(envvar="RLVR_API_TOKEN", help="Bearer token for --reward-url.")] = None,
-    prompt_style: Annotated[
-        str, typer.Option(help="`plain` (the recipe's, for base models) or `chat` (instruction-tuned models).")
-    ] = "plain",
-    fewshot_data: Annotated[
-        str | None, typer.Option(help="Few-shot examples from here (default: the training split of --data).")
-    ] = None,
-    dtype: Annotated[str, typer.Option(help="`auto` (bf16 on a capable GPU), `bf16` or `fp32`.")] = "auto",
-    max_new_tokens: Annotated[int, typer.Option(help="Tokens generated per problem.")] = 256,
-    batch_size: Annotated[int, typer.Option(help="Problems generated together.")] = 16,
-    out_dir: Annotated[str, typer.Option(help="Output folder.")] = "runs/eval",
-) -> None:
+@field_options(EvalConfig, names={"models": "model"})
+def eval_(**overrides: Any) -> None:
     """Greedy accuracy by few-shot count for one or more models: table, JSON and PNG plot."""
-    import logging
-
     from rich.console import Console
 
-    from rlvr.trainer.data import data_kind
-    from rlvr.trainer.evaluate import EvalConfig, evaluate
+    from rlvr.trainer.evaluate import evaluate
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    cfg = EvalConfig(
-        models=model or ["smollm2-135m-instruct"],
-        data=data,
-        verifier=verifier or ("code" if data_kind(data) == "code" else "gsm8k"),
-        n=n,
-        shots=[int(k) for k in shots.split(",") if k.strip()],
-        reward_url=reward_url,
-        token=token,
-        prompt_style=prompt_style,
-        fewshot_data=fewshot_data,
-        dtype=dtype,
-        max_new_tokens=max_new_tokens,
-        batch_size=batch_size,
-        out_dir=out_dir,
-    )
-    report = evaluate(cfg)
+    _log_to_stderr()
+    report = evaluate(EvalConfig(**overrides))
     Console().print(report["table"])
     Console().print(f"plot: {report['out_dir']}/accuracy.png")
 
@@ -140,13 +93,11 @@ def demo(
     out_dir: Annotated[str, typer.Option(help="Where everything goes.")] = "runs/demo",
 ) -> None:
     """Start the service, evaluate, train against it, evaluate again, print before/after; stops the service."""
-    import logging
-
     from rich.console import Console
 
     from rlvr.trainer.demo import run_demo
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _log_to_stderr()
     report = run_demo(config, data, n, [int(k) for k in shots.split(",") if k.strip()], max_steps, out_dir)
     Console().print("\n[bold]Before / after GRPO[/bold] (greedy, held-out problems)\n")
     Console().print(report["table"])
@@ -166,14 +117,12 @@ def reproduce(
     out_dir: Annotated[str, typer.Option(help="Where everything goes.")] = "runs/reproduce",
 ) -> None:
     """The published recipe end to end on a GPU: base eval, GRPO, trained eval, beside the published table."""
-    import logging
-
     from rich.console import Console
 
     from rlvr.trainer.reproduce import CannotReproduce
     from rlvr.trainer.reproduce import reproduce as run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _log_to_stderr()
     try:
         report = run(model=model, data=data, n=n, out_dir=out_dir)
     except CannotReproduce as exc:
@@ -181,6 +130,10 @@ def reproduce(
         raise typer.Exit(2) from None
     Console().print(report["table"])
     Console().print(f"plot: {out_dir}/accuracy.png")
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _add_sagemaker() -> None:

@@ -16,6 +16,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from rlvr.client.environment import VARIABLES as CLIENT_VARIABLES
 from rlvr.services.runtime import Settings, create_app
 from rlvr.services.verifiers.code.config import SandboxSettings
 
@@ -114,7 +115,7 @@ def test_trainer_job_reaches_the_service_by_dns_name(rendered) -> None:
     (job,) = of_kind(docs, "Job")
     container = job["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e.get("value") for e in container["env"]}
-    host = re.match(r"http://([^:/]+):(\d+)", env["REWARD_URL"])
+    host = re.match(r"http://([^:/]+):(\d+)", env["RLVR_REWARD_URL"])
     assert host and host.group(1) in {s["metadata"]["name"] for s in of_kind(docs, "Service")}
     gpus = container["resources"].get("requests", {}).get("nvidia.com/gpu")
     assert gpus == (None if overlay == "dev" else 1)
@@ -154,6 +155,7 @@ def test_code_verifier_compose_service_matches_kubernetes() -> None:
 def test_every_rlvr_variable_is_a_real_setting() -> None:
     fields = {f"RLVR_{name.upper()}" for name in Settings.model_fields}
     fields |= {f"RLVR_CODE_{name.upper()}" for name in SandboxSettings.model_fields}
+    fields |= set(CLIENT_VARIABLES)  # the trainer's (rlvr.client.environment)
     texts = [
         (ROOT / "docker-compose.yml").read_text(),
         (ROOT / "deploy" / "ci" / "docker-compose.ci.yml").read_text(),

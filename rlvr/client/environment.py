@@ -12,6 +12,13 @@ import warnings
 
 log = logging.getLogger(__name__)
 
+# The variables the client side reads (a recipe's `token_env` may name another one for its token).
+VARIABLES = {
+    "RLVR_REWARD_URL": "`rlvr train`: the URL of the recipe's first reward endpoint",
+    "RLVR_API_TOKEN": "the bearer token a recipe's endpoints send (their default `token_env`)",
+    "RLVR_URL": "rlvr.integrations.verl: the reward service, when reward_kwargs has no url",
+    "RLVR_VERIFIER": "rlvr.integrations.verl: the verifier, when reward_kwargs has none",
+}
 DEPRECATED = {"RLVR_REWARD_URL": "REWARD_URL"}  # new name -> old name, still read with a warning
 
 

@@ -26,7 +26,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_process(env: dict[str, str], start_timeout_s: float = 120.0) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def serve_process(
+    env: dict[str, str], start_timeout_s: float = 120.0, args: tuple[str, ...] = ()
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """Run `rlvr serve` in its own process on a free loopback port (benchmarks, shutdown tests).
 
     `env` holds `RLVR_` settings on top of this process's environment; yields the process and its URL
@@ -35,7 +37,7 @@ def serve_process(env: dict[str, str], start_timeout_s: float = 120.0) -> Iterat
     import httpx
 
     port = free_port()
-    cmd = [sys.executable, "-m", "rlvr.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [sys.executable, "-m", "rlvr.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args]
     # Its own process group: Ctrl-C reaches this process, which then stops the whole group.
     proc = subprocess.Popen(cmd, env=os.environ | {"RLVR_LOG_LEVEL": "warning"} | env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"

@@ -11,8 +11,6 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from rlvr.client import Endpoint
 
 # GRPOConfig arguments that `train._grpo_args` fills from the recipe's fields; extra_grpo_args may not repeat them.
@@ -110,6 +108,8 @@ class TrainConfig:
     @classmethod
     def from_yaml(cls, path: str | Path | None = None, **overrides: Any) -> TrainConfig:
         """Load a YAML file (if given), apply non-None overrides; unknown keys are an error."""
+        import yaml  # the trainer extra's; the CLI imports this module in the service image too
+
         values: dict[str, Any] = yaml.safe_load(Path(path).read_text()) or {} if path else {}
         values |= {k: v for k, v in overrides.items() if v is not None}
         known = {f.name for f in fields(cls)}

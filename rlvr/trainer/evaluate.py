@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -21,71 +21,12 @@ from tqdm.auto import tqdm
 from rlvr.client import Endpoint, RewardClient
 from rlvr.services.protocol import ItemResult, ScoreItem
 from rlvr.trainer.data import data_kind, load_problems, same_file, split_path
+from rlvr.trainer.eval_config import EvalConfig
 from rlvr.trainer.plots import plot
 from rlvr.trainer.problem import Problem
 from rlvr.trainer.prompts import FewShotPrompter, stop_token_ids
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class EvalConfig:
-    """What to evaluate and how."""
-
-    models: list[str] = field(
-        default_factory=lambda: ["smollm2-135m-instruct"], metadata={"help": "Models to compare."}
-    )
-    data: str = field(
-        default="synthetic",
-        metadata={
-            "help": "`synthetic`, a GSM8K JSONL (its `test` split is read: train.jsonl -> test.jsonl), a hub id, "
-            "or code: `humaneval` (its test split), `humaneval:all`, `code-stdio`."
-        },
-    )
-    fewshot_data: str | None = field(
-        default=None,
-        metadata={
-            "help": "Where few-shot examples come from (default: the training split of `data`); never the eval file."
-        },
-    )
-    n: int = field(default=100, metadata={"help": "Evaluation problems (the first n of the test split)."})
-    shots: list[int] = field(default_factory=lambda: [0, 1, 2, 4, 8], metadata={"help": "Few-shot counts."})
-    prompt_style: str = field(
-        default="plain",
-        metadata={
-            "help": "`plain` (the published recipe's, right for base models) or `chat` (instruction-tuned "
-            "models); a base model's tokenizer may carry a chat template (Qwen2.5 base does), so it is never guessed."
-        },
-    )
-    dtype: str = field(
-        default="auto", metadata={"help": "`auto` (bf16 on a GPU that supports it, else fp32), `bf16` or `fp32`."}
-    )
-    reward_url: str | None = field(
-        default=None, metadata={"help": "Score through this service; None scores in-process."}
-    )
-    verifier: str = field(default="gsm8k", metadata={"help": "Verifier name."})
-    token: str | None = field(default=None, metadata={"help": "Bearer token for reward_url."})
-    max_new_tokens: int = field(default=256, metadata={"help": "Tokens generated per problem."})
-    batch_size: int = field(default=16, metadata={"help": "Problems generated together."})
-    seed: int = field(default=0, metadata={"help": "Seed for few-shot example choice."})
-    out_dir: str = field(default="runs/eval", metadata={"help": "Where results.json, results.md, accuracy.png go."})
-
-    def __post_init__(self) -> None:
-        if not self.models:
-            raise ValueError("name at least one --model")
-        if self.n < 1 or self.batch_size < 1 or self.max_new_tokens < 1:
-            raise ValueError("n, batch_size and max_new_tokens must be >= 1")
-        if any(k < 0 for k in self.shots):
-            raise ValueError(f"shots must be >= 0, got {self.shots}")
-        if self.prompt_style not in ("chat", "plain"):
-            raise ValueError(f"prompt_style must be 'chat' or 'plain', got {self.prompt_style!r}")
-        if data_kind(self.data) == "code" and self.verifier != "code":
-            raise ValueError(
-                f"{self.data} holds code problems: evaluate them with --verifier code "
-                "(and --reward-url of a code service, or in-process where the sandbox runs)"
-            )
-        if self.dtype not in ("auto", "bf16", "fp32"):
-            raise ValueError(f"dtype must be 'auto', 'bf16' or 'fp32', got {self.dtype!r}")
 
 
 def model_label(name: str) -> str:

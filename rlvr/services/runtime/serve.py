@@ -1,13 +1,21 @@
-"""Runs the service under uvicorn with the settings from the environment plus CLI overrides."""
+"""Runs the service under uvicorn with the settings from the environment plus CLI overrides.
+
+    rlvr serve --port 8000 --verifiers gsm8k,math --workers 2
+
+With several HTTP workers, uvicorn's own supervisor starts them; each gets these settings
+(pickled with the app factory), never through the environment.
+"""
 
 from __future__ import annotations
 
-import os
+import functools
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
+from rlvr.services.runtime.app import create_app
 from rlvr.services.runtime.logs import configure_logging
-from rlvr.services.runtime.settings import Settings, get_settings
+from rlvr.services.runtime.settings import Settings
 
 
 def run_server(
@@ -20,32 +28,19 @@ def run_server(
     overrides = {"host": host, "port": port, "verifiers": verifiers, "http_workers": http_workers}
     settings = Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
     configure_logging(settings.log_level)
-    if settings.http_workers > 1:
-        # Worker processes re-create the app from the environment; pass the overrides down that way.
-        for key, value in overrides.items():
-            if value is not None:
-                os.environ[f"RLVR_{key.upper()}"] = str(value)
-        get_settings.cache_clear()
-        uvicorn.run(
-            "rlvr.services.runtime.app:create_app",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.http_workers,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=settings.shutdown_grace_s,
-        )
-        return
-    from rlvr.services.runtime.app import create_app
-
     # On SIGTERM uvicorn stops accepting, answers what is in flight (up to the grace period), then the
     # lifespan stops the worker pool.
-    uvicorn.run(
-        create_app(settings),
+    config = uvicorn.Config(
+        functools.partial(create_app, settings),
+        factory=True,
         host=settings.host,
         port=settings.port,
+        workers=settings.http_workers,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=settings.shutdown_grace_s,
     )
+    if settings.http_workers > 1:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return
+    uvicorn.Server(config).run()
