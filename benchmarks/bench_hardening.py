@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from rlvr.services.runtime.settings import Settings
 from rlvr.services.verifiers.gsm8k import GSM8KVerifier, parse_reference
 from rlvr.testing.conformance import HOSTILE_SHAPES, hostile
 from rlvr.testing.processes import peak_rss_bytes, serve_process
@@ -118,7 +120,8 @@ def main() -> None:
     console = Console()
     console.print(table)
     summary = (
-        f"worst admitted load ({load['body_mib']:.0f} MiB hostile bodies, 3 clients, 64 MiB in flight): "
+        f"worst admitted load ({load['body_mib']:.0f} MiB hostile bodies, 3 clients, "
+        f"{Settings().max_inflight_bytes / 2**20:.0f} MiB in flight at most, {os.cpu_count()} cores): "
         f"/healthz p50 {load['healthz_p50_ms']:.1f} ms, p99 {load['healthz_p99_ms']:.1f} ms "
         f"over {load['healthz_n']} probes; peak RSS (server + workers) {load['peak_rss_mib']:.0f} MiB; "
         f"responses {load['responses']}"

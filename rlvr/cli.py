@@ -86,7 +86,7 @@ def eval_(**overrides: Any) -> None:
 @app.command()
 def demo(
     config: Annotated[Path, typer.Option(help="Training recipe.", exists=True)] = Path("configs/cpu-demo.yaml"),
-    data: Annotated[str | None, typer.Option(help="Switch the task, e.g. ../shared/data/gsm8k/train.jsonl.")] = None,
+    data: Annotated[str | None, typer.Option(help="Switch the task, e.g. openai/gsm8k or a GSM8K train.jsonl.")] = None,
     n: Annotated[int, typer.Option(help="Held-out problems evaluated before and after.")] = 64,
     shots: Annotated[str, typer.Option(help="Comma-separated few-shot counts to evaluate.")] = "0,1",
     max_steps: Annotated[int | None, typer.Option(help="Override the recipe's steps.")] = None,
@@ -111,7 +111,7 @@ def reproduce(
         str, typer.Option(help="Qwen2.5-0.5B: a local directory or a cached hub id.")
     ] = "Qwen/Qwen2.5-0.5B",
     data: Annotated[str, typer.Option(help="GSM8K: train.jsonl beside test.jsonl, or openai/gsm8k.")] = (
-        "../shared/data/gsm8k/train.jsonl"
+        "openai/gsm8k"
     ),
     n: Annotated[int, typer.Option(help="Test problems evaluated (the published figures use 100).")] = 100,
     out_dir: Annotated[str, typer.Option(help="Where everything goes.")] = "runs/reproduce",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import importlib
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ import pytest
 from rlvr.services.runtime import Settings, create_app
 from rlvr.testing.servers import free_port, running_server
 
-__all__ = ["GSM8K_DIR", "TOKEN", "free_port", "require_shared_data", "running_server"]
+__all__ = ["GSM8K_DIR", "TOKEN", "free_port", "require_module", "require_shared_data", "running_server"]
 
 TOKEN = "test-token"
 
@@ -26,6 +27,16 @@ os.environ.setdefault("RLVR_CODE_UID_SLOTS", "64")
 os.environ.setdefault("RLVR_CODE_SLOT_DIR", f"/tmp/rlvr-code-slots-test-{os.getpid()}")
 atexit.register(shutil.rmtree, os.environ["RLVR_CODE_SLOT_DIR"], ignore_errors=True)
 GSM8K_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gsm8k"
+
+
+def require_module(name: str) -> Any:
+    """Import an optional dependency: skipped without it on a developer's machine, a failure in CI."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is missing: CI installs every extra (make setup) and must run these tests")
+        pytest.skip(f"{name} not installed", allow_module_level=True)
 
 
 def require_shared_data(path: Path) -> None:

@@ -1,7 +1,7 @@
 """Other trainers' reward protocols on the same service: the same rewards as `/score`, honest failures.
 
 OpenRLHF's own client code (0.11.2 and 0.8.11, installed --no-deps by `make setup`) drives its
-adapter; for the others the requests are the shapes quoted in `rlvr/services/runtime/adapters.py` from their released
+adapter; for the others the requests are the shapes quoted in `rlvr/services/runtime/edge/` from their released
 source (slime is not on PyPI; NeMo Gym needs Python 3.13 and an antlr4 that clashes with
 math-verify's; verl imports ray), and the verl/TRL integrations are called exactly as those
 frameworks call a reward function.
@@ -133,7 +133,7 @@ def test_openrlhf_reads_the_whole_response_after_the_first_prompt(gsm8k_url: str
 def test_openrlhf_special_token_runs_are_stripped_in_linear_time() -> None:
     import time
 
-    from rlvr.services.runtime.adapters import strip_trailing_special
+    from rlvr.services.runtime.edge.special_tokens import strip_trailing_special
 
     for hostile in (" <|a|>" * 200_000 + "x", " " * 1_000_000 + "x", " <|im_end|>" * 100_000):
         started = time.perf_counter()

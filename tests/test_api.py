@@ -9,6 +9,7 @@ import httpx
 
 from rlvr.services.protocol import ScoreResponse
 from rlvr.services.runtime import Settings
+from rlvr.testing.polling import metric_value, wait_until
 from tests.conftest import TOKEN
 
 
@@ -109,7 +110,7 @@ def test_overload_is_429_with_retry_after(serve) -> None:
         target=lambda: httpx.post(f"{url}/score", content=slow_body(), headers={"Content-Type": "application/json"})
     )
     holder.start()
-    time.sleep(0.3)
+    wait_until(lambda: metric_value(url, "rlvr_inflight_score_requests") == 1, what="the slow request admitted")
     reply = httpx.post(f"{url}/score", json={"items": [{"completion": "x", "reference": "1"}]})
     holder.join()
     assert reply.status_code == 429

@@ -54,7 +54,12 @@ def test_code_prompts(source, style, expected):
 
 def test_code_data_needs_the_code_verifier():
     with pytest.raises(ValueError, match="--verifier code"):
-        EvalConfig(data="humaneval")
+        EvalConfig(data="humaneval", verifier="gsm8k")
+
+
+def test_code_data_is_scored_by_the_code_verifier_unless_told_otherwise():
+    assert EvalConfig(data="humaneval").verifier == "code"
+    assert EvalConfig(data="synthetic").verifier == "gsm8k"
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from rlvr.cli import app
 from rlvr.services.runtime import Settings
-from rlvr.trainer.evaluate import EvalConfig, evaluate, markdown_table, summarise
+from rlvr.trainer.evaluate import EvalConfig, device_and_dtype, evaluate, markdown_table, summarise
 
 
 @pytest.mark.slow
@@ -50,7 +50,8 @@ def test_evaluation_records_its_device_and_reads_the_test_split(tmp_path: Path, 
     )  # fmt: skip
     report = evaluate(cfg)
     data = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert data["config"]["device"] == "cpu" and data["config"]["torch_dtype"] == "torch.float32"  # no GPU here
+    expected = device_and_dtype("auto")  # what this machine has: cuda/bf16 on a capable GPU, else cpu/fp32
+    assert (data["config"]["device"], data["config"]["torch_dtype"]) == (expected[0], str(expected[1]))
     questions = [r["question"] for r in report["records"]]
     assert questions == ["test question 0", "test question 1"]  # --data train.jsonl evaluates on test.jsonl
     assert all("train question" in r["prompt"] for r in report["records"])  # the shot comes from train
@@ -104,3 +105,33 @@ def test_reward_curve_is_drawn_from_metrics(tmp_path: Path) -> None:
     metrics.write_text("".join(json.dumps(r) + "\n" for r in [*rows, {"step": 3, "train_runtime": 1.0}]))
     plot_reward_curve(metrics, tmp_path / "curve.png")
     assert (tmp_path / "curve.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("cuda", "bf16", "requested", "expected"),
+    [
+        (False, False, "auto", ("cpu", "torch.float32")),
+        (True, True, "auto", ("cuda", "torch.bfloat16")),
+        (True, False, "auto", ("cuda", "torch.float32")),
+        (True, True, "fp32", ("cuda", "torch.float32")),
+    ],
+    ids=["cpu", "gpu-bf16", "gpu-no-bf16", "gpu-fp32-asked"],
+)
+def test_the_device_and_dtype_follow_the_machine(
+    monkeypatch: pytest.MonkeyPatch, cuda: bool, bf16: bool, requested: str, expected: tuple[str, str]
+) -> None:
+    import torch
+
+    # The GPU is a stand-in here (none on this machine); the choice is what is under test.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
+    device, dtype = device_and_dtype(requested)
+    assert (device, str(dtype)) == expected
+
+
+def test_bf16_is_refused_without_a_capable_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="bf16 needs a GPU"):
+        device_and_dtype("bf16")

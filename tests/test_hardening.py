@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from rlvr.services.runtime import Settings
+from rlvr.testing.polling import metric_value, wait_until
 from rlvr.testing.processes import child_pids, peak_rss_bytes, serve_process
 
 PROCESS_PLUGIN = "tests.plugins.misbehaving:MisbehavingVerifier"
@@ -65,8 +66,11 @@ def test_malformed_verdicts_become_error_items_naming_verifier_and_field(serve, 
 
 def test_no_scored_result_ever_has_a_null_reward(serve) -> None:
     url = serve(Settings(verifiers=[INLINE_PLUGIN]))
-    results = _post(url, {"items": _items(*[c for c, _ in MALFORMED] * 3)}).json()["results"]
-    assert all(r["reward"] is not None for r in results if r["status"] == "scored")
+    commands = ["fine", *[c for c, _ in MALFORMED]] * 3  # well-formed verdicts among the malformed ones
+    results = _post(url, {"items": _items(*commands)}).json()["results"]
+    scored = [r for r in results if r["status"] == "scored"]
+    assert len(scored) == commands.count("fine")  # the check below runs over real scored results
+    assert all(r["reward"] is not None for r in scored)
 
 
 def test_empty_token_means_no_token(serve) -> None:
@@ -107,7 +111,7 @@ def test_bodies_over_the_inflight_budget_wait_as_429(serve) -> None:
     slow = {"items": _items(*["slow"] * 10), "padding": "x" * 90_000}
     holder = threading.Thread(target=_post, args=(url, slow))
     holder.start()
-    time.sleep(0.5)
+    wait_until(lambda: metric_value(url, "rlvr_inflight_score_requests") == 1, what="the slow request admitted")
     try:
         reply = _post(url, {"items": _items("a"), "padding": "x" * 90_000})
         assert reply.status_code == 429

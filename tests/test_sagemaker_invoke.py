@@ -17,11 +17,11 @@ from rlvr.client.sagemaker import SageMakerTransport, retryable
 from rlvr.integrations.trl import reward_functions
 from rlvr.services.protocol import ScoreItem, Status
 from rlvr.services.runtime import Settings, create_app
-from tests.conftest import running_server
+from tests.conftest import require_module, running_server
 from tests.plugins.parity import is_odd
 from tests.sagemaker_standin import standin_app
 
-pytest.importorskip("boto3")
+require_module("boto3")
 
 ITEMS = [
     ScoreItem(id="0", completion="#### 18", reference="18"),

@@ -15,8 +15,9 @@ from rlvr.sagemaker import import_boto3
 from rlvr.sagemaker.contract import OptML, recipe_from_hyperparameters
 from rlvr.sagemaker.validate import InvalidRequest, serialize_offline, validate
 from rlvr.trainer.config import TrainConfig
+from tests.conftest import require_module
 
-pytest.importorskip("boto3")
+require_module("boto3")
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecution"
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"

@@ -1,4 +1,4 @@
-"""Wire protocol v1 of the reward verifier service (see DESIGN.md): pydantic models only.
+"""Wire protocol v1 of the reward verifier service (docs/protocol.md): pydantic models only.
 
 Importable without FastAPI, so the trainer's reward client validates the same shapes
 the service produces.

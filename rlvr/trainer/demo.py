@@ -1,6 +1,6 @@
 """The whole loop on one machine: start the verifier service, evaluate, train against it, evaluate again.
 
-    rlvr demo [--config configs/cpu-demo.yaml] [--data ../shared/data/gsm8k/train.jsonl]
+    rlvr demo [--config configs/cpu-demo.yaml] [--data openai/gsm8k]
 
 The service runs as a child process (`rlvr serve`) on a free loopback port and is stopped on
 the way out, whether the demo finished, failed or was interrupted.

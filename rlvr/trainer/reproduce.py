@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 RECIPE = Path(__file__).resolve().parents[2] / "configs" / "qwen2.5-0.5b-gsm8k.yaml"
 SHOTS = [0, 2, 4, 8]
-# Greedy accuracy on 100 GSM8K test problems, as published (DESIGN.md).
+# Greedy accuracy on 100 GSM8K test problems, as published (README: the published recipe).
 PUBLISHED = {"base": {8: 0.11}, "trained": {0: 0.06, 2: 0.03, 4: 0.33, 8: 0.41}}
 
 

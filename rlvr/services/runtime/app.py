@@ -1,4 +1,5 @@
-"""The FastAPI app factory: protocol-v1 routes over a `ScoringService`.
+"""The FastAPI app factory: health, readiness, listing and metrics routes, and the edge's wire formats
+over a `ScoringService`.
 
 uvicorn --factory --no-access-log rlvr.services.runtime.app:create_app   # or: rlvr serve
 (no access log: adapter URLs may carry `?token=`)
@@ -20,38 +21,24 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rlvr.services.protocol import ScoreRequest, ScoreResponse, VerifiersResponse
-from rlvr.services.runtime import adapters, nemo_gym, sagemaker
+from rlvr.services.protocol import ScoreRequest, VerifiersResponse
+from rlvr.services.runtime.edge import ROUTERS
+from rlvr.services.runtime.edge.handling import get_service
 from rlvr.services.runtime.errors import (
-    ERROR_RESPONSES,
     ApiError,
     api_error_handler,
     http_error_handler,
+    refusal_handler,
     validation_error_handler,
 )
-from rlvr.services.runtime.handling import SCORE_REQUEST_BODY, get_service, handle_protocol_v1
+from rlvr.services.runtime.limits import Admission
 from rlvr.services.runtime.metrics import Metrics
+from rlvr.services.runtime.refusals import STATUS
 from rlvr.services.runtime.service import ScoringService
 from rlvr.services.runtime.settings import Settings, get_settings
 
 log = logging.getLogger("rlvr.service")
 router = APIRouter()
-
-
-@router.post(
-    "/score",
-    response_model=ScoreResponse,
-    responses=ERROR_RESPONSES,
-    openapi_extra=SCORE_REQUEST_BODY,
-    summary="Score a batch of completions",
-)
-async def score(
-    request: Request,
-    settings: Settings = Depends(get_settings),
-    service: ScoringService = Depends(get_service),
-) -> Response:
-    """One result per item, in item order; `reward` is null when `status` is not `scored`."""
-    return await handle_protocol_v1(request, settings, service, via="score")
 
 
 @router.get("/healthz", summary="Liveness")
@@ -106,6 +93,11 @@ class MetricsMiddleware:
             self.metrics.latency.labels(route).observe(time.perf_counter() - started)
 
 
+def _paths(*routers: APIRouter) -> set[str]:
+    """The route templates the metrics may name (anything else is `other`: bounded labels)."""
+    return {path for r in routers for route in r.routes if isinstance(path := getattr(route, "path", None), str)}
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build an app hosting `settings.verifiers` (defaults to the environment's settings)."""
     settings = settings or get_settings()
@@ -127,20 +119,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="rlvr reward verifier service",
         version="1",
-        description="Protocol v1: POST a batch of completions to /score; see DESIGN.md.",
+        description="Protocol v1: POST a batch of completions to /score; see docs/protocol.md.",
         lifespan=lifespan,
     )
     app.state.service = service
+    app.state.admission = Admission(settings, metrics)
     app.state.metrics = metrics
     app.dependency_overrides[get_settings] = lambda: settings
     app.include_router(router)
-    app.include_router(adapters.router)
-    app.include_router(nemo_gym.router)
-    app.include_router(sagemaker.router)  # GET /ping, POST /invocations: the SageMaker inference contract
+    for edge_router in ROUTERS:  # /score, /invocations and /ping, the other trainers' protocols
+        app.include_router(edge_router)
     app.add_exception_handler(ApiError, api_error_handler)
+    for refusal in STATUS:
+        app.add_exception_handler(refusal, refusal_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
-    app.add_middleware(MetricsMiddleware, metrics=metrics, routes={r.path for r in router.routes})  # type: ignore[attr-defined]
+    app.add_middleware(MetricsMiddleware, metrics=metrics, routes=_paths(router, *ROUTERS))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rlvr.services.protocol import ErrorResponse
+from rlvr.services.runtime.refusals import STATUS, Overloaded
 
 # The 4xx answers of every scoring route, for the OpenAPI document (one shape: ErrorResponse).
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -33,6 +34,15 @@ class ApiError(Exception):
         self.error = error
         self.detail = detail
         self.headers = headers
+
+
+async def refusal_handler(_: Request, exc: Exception) -> JSONResponse:
+    """A refusal of the service (refusals.py) as its status and the one error shape."""
+    status = STATUS[type(exc)]
+    if isinstance(exc, Overloaded):
+        headers = {"Retry-After": str(exc.retry_after_s)}
+        return JSONResponse({"error": f"overloaded: {exc}; retry later", "detail": None}, status, headers=headers)
+    return JSONResponse({"error": str(exc), "detail": None}, status)
 
 
 async def api_error_handler(_: Request, exc: Exception) -> JSONResponse:

@@ -1,5 +1,6 @@
-"""Request-size limits: bodies are read with a cap into one buffer, so an oversized upload costs at
-most the cap, and refused bodies are drained (within a bound) so every client reads its 4xx.
+"""Admission and request-size limits: how many scoring requests and body bytes are in flight, bodies
+read with a cap into one buffer (an oversized upload costs at most the cap), and refused bodies
+drained (within a bound) so every client reads its 4xx.
 
 A server that answers 413 and closes while the client is still writing makes the client's kernel
 see a reset: curl and httpx read the answer anyway, Python's urllib (and `requests`) report
@@ -10,17 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
 
 from fastapi import Request
-from pydantic import ValidationError
 
-from rlvr.services.protocol import ScoreRequest
-from rlvr.services.runtime.errors import ApiError, jsonable_errors
+from rlvr.services.runtime.errors import ApiError
+from rlvr.services.runtime.metrics import Metrics
+from rlvr.services.runtime.refusals import Overloaded
 from rlvr.services.runtime.settings import Settings
-
-if TYPE_CHECKING:
-    from rlvr.services.runtime.service import BodyBudget
 
 DRAIN_MAX_BYTES = 256 * 1024 * 1024  # past this a refused upload is cut off (the client sees a reset)
 DRAIN_MAX_S = 10.0
@@ -32,7 +30,7 @@ def declared_length(request: Request, limit: int) -> int:
     text = request.headers.get("content-length", "")
     declared = int(text) if text.isdigit() else 0
     if declared > limit:
-        raise ApiError(413, f"body of {declared} bytes exceeds the limit of {limit} bytes")
+        raise ApiError(413, f"body of {declared} bytes exceeds the limit of {limit} bytes (RLVR_MAX_BODY_BYTES)")
     return declared
 
 
@@ -66,7 +64,7 @@ async def read_body(request: Request, limit: int, budget: BodyBudget) -> bytearr
             raise ApiError(400, "the client disconnected before sending the whole body")
         chunk = message.get("body", b"")
         if len(body) + len(chunk) > limit:
-            raise ApiError(413, f"body exceeds the limit of {limit} bytes")
+            raise ApiError(413, f"body exceeds the limit of {limit} bytes (RLVR_MAX_BODY_BYTES)")
         budget.take(len(body) + len(chunk) - budget.held)
         body += chunk
         if not message.get("more_body", False):
@@ -74,14 +72,60 @@ async def read_body(request: Request, limit: int, budget: BodyBudget) -> bytearr
             return body
 
 
-def parse_score_request(body: bytes | bytearray, settings: Settings) -> ScoreRequest:
-    """Validate a /score body: 422 naming the problem, 413 for too many items."""
-    if not body:
-        raise ApiError(422, "empty body: send a JSON object with 'items'")
-    try:
-        request = ScoreRequest.model_validate_json(body)
-    except ValidationError as exc:
-        raise ApiError(422, "malformed request", detail=jsonable_errors(exc.errors())) from None
-    if len(request.items) > settings.max_items:
-        raise ApiError(413, f"{len(request.items)} items exceed the limit of {settings.max_items} per request")
-    return request
+class Admission:
+    """Scoring requests and their body bytes in flight: more than the settings allow is `Overloaded`."""
+
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.requests = 0
+        self.bytes = 0
+
+    @contextlib.contextmanager
+    def admit(self) -> Iterator[BodyBudget]:
+        """Admit one scoring request, or refuse it when the service is full.
+
+        Its body takes bytes from the in-flight budget as they arrive, not as declared: a client that
+        declares 32 MiB and sends nothing holds nothing but its slot, and that only until the body timeout.
+        """
+        if self.requests >= self.settings.max_concurrent_requests:
+            raise Overloaded(
+                f"{self.requests} scoring requests in flight (RLVR_MAX_CONCURRENT_REQUESTS)",
+                self.settings.retry_after_s,
+            )
+        budget = BodyBudget(self)
+        self.requests += 1
+        self.metrics.inflight.inc()
+        try:
+            yield budget
+        finally:
+            self.requests -= 1
+            self.metrics.inflight.dec()
+            budget.release()
+
+
+class BodyBudget:
+    """The share of `max_inflight_bytes` one request holds while its body is read and scored."""
+
+    def __init__(self, admission: Admission) -> None:
+        self._admission = admission
+        self.held = 0
+
+    def take(self, size: int) -> None:
+        """Hold `size` more bytes, or raise `Overloaded` when the budget cannot cover them."""
+        admission = self._admission
+        if size <= 0:
+            return
+        limit = admission.settings.max_inflight_bytes
+        if admission.bytes + size > limit:
+            raise Overloaded(
+                f"{admission.bytes} body bytes in flight; {size} more exceed the budget of {limit} "
+                "(RLVR_MAX_INFLIGHT_BYTES)",
+                admission.settings.retry_after_s,
+            )
+        admission.bytes += size
+        self.held += size
+
+    def release(self) -> None:
+        self._admission.bytes -= self.held
+        self.held = 0

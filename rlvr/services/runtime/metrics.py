@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from rlvr.services.protocol import Status
+from rlvr.services.verifiers.outcome import Outcome
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _REWARD_BUCKETS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0)
@@ -57,17 +58,18 @@ class Metrics:
             "rlvr_worker_restarts", "Pool workers killed and replaced after a deadline.", registry=r
         )
 
-    def observe_results(self, verifier: str, results: Iterable[dict]) -> None:
-        """Count one batch of result dicts (status, components, flags)."""
+    def observe_outcomes(self, verifier: str, outcomes: Iterable[Outcome]) -> None:
+        """Count one batch of outcomes (status, components, flags)."""
         statuses: dict[str, int] = {}
         flags: dict[str, int] = {}
         per_component: dict[str, list[float]] = {}
-        for res in results:
-            statuses[res["status"]] = statuses.get(res["status"], 0) + 1
-            for flag in res["flags"]:
+        for outcome in outcomes:
+            status = outcome.status.value
+            statuses[status] = statuses.get(status, 0) + 1
+            for flag in outcome.flags:
                 flags[flag] = flags.get(flag, 0) + 1
-            if res["status"] == Status.SCORED:
-                for name, value in res["components"].items():
+            if outcome.status == Status.SCORED:
+                for name, value in outcome.components.items():
                     per_component.setdefault(name, []).append(value)
         for status, n in statuses.items():
             self.items.labels(verifier, status).inc(n)

@@ -4,31 +4,24 @@ Scoring never runs on the event loop: inline verifiers run in one dedicated thre
 request's budget between items, pooled ones in worker processes with hard deadlines. Every
 request has a time budget; items not judged within it come back `timeout`.
 
-The response is built as plain dicts and encoded once with orjson: on the hot path that is
-several times cheaper than constructing and validating a pydantic model per item.
+It raises domain errors (`VerifierNotHosted`) and never chooses an HTTP status: the edge does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Any
-
-import orjson
 
 from rlvr.services.protocol import ScoreRequest, VerifierDescription
-from rlvr.services.runtime.errors import ApiError
 from rlvr.services.runtime.metrics import Metrics
 from rlvr.services.runtime.pool import WorkerPool
-from rlvr.services.runtime.scoring import deadline_outcome, score_into
+from rlvr.services.runtime.refusals import VerifierNotHosted
+from rlvr.services.runtime.scoring import ScoredBatch, deadline_outcome, score_into
 from rlvr.services.runtime.settings import Settings
 from rlvr.services.verifiers.base import Verifier
 from rlvr.services.verifiers.outcome import Outcome
@@ -56,8 +49,6 @@ class ScoringService:
         )
         self.ready = False
         self._details: dict[str, dict[str, object]] = {}
-        self._inflight = 0
-        self._inflight_bytes = 0
         # One thread for every inline verifier: abandoned work can burn at most one core.
         self._inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rlvr-inline")
 
@@ -92,41 +83,14 @@ class ScoringService:
             for v in self.verifiers.values()
         ]
 
-    @contextmanager
-    def admission(self) -> Iterator[BodyBudget]:
-        """Admit one scoring request, or refuse it with 429 when the service is full.
-
-        Its body takes bytes from the in-flight budget as they arrive (429 when spent), not as
-        declared: a client that declares 32 MiB and sends nothing holds nothing but its slot, and
-        that only until the body timeout.
-        """
-        if self._inflight >= self.settings.max_concurrent_requests:
-            raise self.overloaded(f"{self._inflight} scoring requests in flight")
-        budget = BodyBudget(self)
-        self._inflight += 1
-        self.metrics.inflight.inc()
-        try:
-            yield budget
-        finally:
-            self._inflight -= 1
-            self.metrics.inflight.dec()
-            budget.release()
-
-    def overloaded(self, why: str) -> ApiError:
-        return ApiError(
-            429,
-            f"overloaded: {why}; retry later",
-            headers={"Retry-After": str(self.settings.retry_after_s)},
-        )
-
     def select(self, name: str | None) -> Verifier:
-        """The verifier a request names, or the only one hosted."""
+        """The verifier a request names, or the only one hosted; `VerifierNotHosted` otherwise."""
         if name is None:
             if len(self.verifiers) == 1:
                 return next(iter(self.verifiers.values()))
-            raise ApiError(422, f"name a verifier in 'verifier'; this service hosts {sorted(self.verifiers)}")
+            raise VerifierNotHosted(f"name a verifier in 'verifier'; this service hosts {sorted(self.verifiers)}")
         if name not in self.verifiers:
-            raise ApiError(422, f"unknown verifier {name!r}; this service hosts {sorted(self.verifiers)}")
+            raise VerifierNotHosted(f"unknown verifier {name!r}; this service hosts {sorted(self.verifiers)}")
         return self.verifiers[name]
 
     def deadline_s(self, request: ScoreRequest) -> float:
@@ -203,10 +167,10 @@ class ScoringService:
         late = deadline_outcome(deadline_s)
         return [o if o is not None else late for o in list(out)]
 
-    async def results(self, request: ScoreRequest, via: str = "score") -> tuple[Verifier, str, list[dict[str, Any]]]:
-        """Score a validated request: the verifier, the request id and one result dict per item.
+    async def results(self, request: ScoreRequest, via: str = "score") -> ScoredBatch:
+        """Score a validated request: an outcome per item, counted in the metrics and logged.
 
-        Counted in the metrics and logged; `via` names the route (`score` or an adapter).
+        `via` names the wire format (`score`, `invocations` or an adapter).
         """
         started = time.perf_counter()
         verifier = self.select(request.verifier)
@@ -214,52 +178,19 @@ class ScoringService:
         deadline_s = self.deadline_s(request)
         items = [(item.completion, item.reference) for item in request.items]
         outcomes = await self._unique_outcomes(verifier, items, deadline_s)
-        results = [
-            outcome.to_dict(item.id if item.id is not None else str(index))
-            for index, (item, outcome) in enumerate(zip(request.items, outcomes, strict=True))
-        ]
-        self.metrics.observe_results(verifier.name, results)
+        ids = [item.id if item.id is not None else str(index) for index, item in enumerate(request.items)]
+        self.metrics.observe_outcomes(verifier.name, outcomes)
         log.info(
             "scored",
             extra={
                 "request_id": request_id,
                 "verifier": verifier.name,
                 "via": via,
-                "items": len(results),
+                "items": len(outcomes),
                 "ms": round((time.perf_counter() - started) * 1000, 2),
             },
         )
-        return verifier, request_id, results
-
-    async def score(self, request: ScoreRequest) -> bytes:
-        """Score a validated request; returns the encoded protocol-v1 response."""
-        verifier, request_id, results = await self.results(request)
-        return encode_response(verifier, request_id, results)
-
-
-class BodyBudget:
-    """The share of `max_inflight_bytes` one request holds while its body is read and scored."""
-
-    def __init__(self, service: ScoringService) -> None:
-        self._service = service
-        self.held = 0
-
-    def take(self, size: int) -> None:
-        """Hold `size` more bytes, or raise 429 when the service's budget cannot cover them."""
-        service = self._service
-        if size <= 0:
-            return
-        if service._inflight_bytes + size > service.settings.max_inflight_bytes:
-            raise service.overloaded(
-                f"{service._inflight_bytes} body bytes in flight; {size} more exceed the budget "
-                f"of {service.settings.max_inflight_bytes}"
-            )
-        service._inflight_bytes += size
-        self.held += size
-
-    def release(self) -> None:
-        self._service._inflight_bytes -= self.held
-        self.held = 0
+        return ScoredBatch(request_id, verifier, ids, outcomes)
 
 
 def _plans(verifier: Verifier) -> bool:
@@ -279,17 +210,3 @@ def _plan(verifier: Verifier, items: list[tuple[str, str]]) -> tuple[list[str] |
         return None, None
     strict_keys = [key for key in keys if key is not None]
     return (strict_keys if len(strict_keys) == len(keys) else None), budgets
-
-
-def encode_response(verifier: Verifier, request_id: str, results: list[dict[str, Any]]) -> bytes:
-    """The protocol-v1 response body (`/score`, `/invocations`)."""
-    payload = {"request_id": request_id, "verifier": {"name": verifier.name, "version": verifier.version}}
-    return encode(payload | {"results": results})
-
-
-def encode(payload: object) -> bytes:
-    """JSON-encode; falls back to ASCII escapes for strings orjson refuses (lone surrogates)."""
-    try:
-        return orjson.dumps(payload)
-    except TypeError:
-        return json.dumps(payload, ensure_ascii=True).encode()

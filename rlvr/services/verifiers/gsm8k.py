@@ -1,4 +1,4 @@
-"""The gsm8k verifier: format 0.5 + correctness 1.0, per the spec in DESIGN.md.
+"""The gsm8k verifier: format 0.5 + correctness 1.0, per docs/verifiers/gsm8k.md.
 
 A final answer is `#### <slot>` (slot: the rest of the line, or the next line when that is
 blank), `\\boxed{<slot>}` or `<answer><slot></answer>`; nothing else counts. Every final

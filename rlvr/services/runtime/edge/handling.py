@@ -1,8 +1,8 @@
-"""The path every scoring request takes, whatever its wire format (`/score`, `/invocations`, adapters).
+"""The path every scoring request takes, whatever its wire format.
 
-Token, size limits and the in-flight budget, the body read into one buffer, parsing, scoring
-with cancellation on disconnect, and a refused body drained so that the client reads its 4xx.
-The format-specific parts come in as two functions: bytes -> ScoreRequest, results -> bytes.
+Token, size limits and admission (requests and body bytes in flight), the body read into one
+buffer, the format's parse, scoring with cancellation on disconnect, the format's render; a
+refused body is drained so that the client reads its 4xx.
 """
 
 from __future__ import annotations
@@ -10,17 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
 from fastapi import Request, Response
 from pydantic import ValidationError
 
-from rlvr.services.protocol import ScoreRequest
 from rlvr.services.runtime.auth import require_token
+from rlvr.services.runtime.edge.wire import WireFormat
 from rlvr.services.runtime.errors import ApiError, jsonable_errors
-from rlvr.services.runtime.limits import declared_length, drain, parse_score_request, read_body
-from rlvr.services.runtime.service import ScoringService, encode_response
+from rlvr.services.runtime.limits import Admission, declared_length, drain, read_body
+from rlvr.services.runtime.service import ScoringService
 from rlvr.services.runtime.settings import Settings
 
 log = logging.getLogger("rlvr.service")
@@ -33,24 +33,24 @@ SCORE_REQUEST_BODY = {
     }
 }
 
-Parse = Callable[[bytearray], ScoreRequest]
-Render = Callable[[ScoreRequest, Any, str, list[dict[str, Any]]], Awaitable[bytes] | bytes]
+
+def get_service(request: Request) -> ScoringService:
+    service: ScoringService = request.app.state.service
+    return service
 
 
-async def handle_scoring(
-    request: Request,
-    settings: Settings,
-    service: ScoringService,
-    parse: Parse,
-    render: Render,
-    via: str,
-    query_token: bool = False,
-) -> Response:
-    """Score one request of any wire format; see the module docstring."""
+def get_admission(request: Request) -> Admission:
+    admission: Admission = request.app.state.admission
+    return admission
+
+
+async def handle_scoring(request: Request, settings: Settings, wire: WireFormat) -> Response:
+    """Score one request in the format `wire`; see the module docstring."""
+    service, admission = get_service(request), get_admission(request)
     try:
-        require_token(request, settings, allow_query=query_token)
+        require_token(request, settings, allow_query=wire.query_token)
         declared_length(request, settings.max_body_bytes)  # 413 before reading anything
-        with service.admission() as budget:
+        with admission.admit() as budget:
             try:
                 async with asyncio.timeout(settings.body_timeout_s):
                     body = await read_body(request, settings.max_body_bytes, budget)
@@ -58,15 +58,19 @@ async def handle_scoring(
                 request.state.body_complete = True  # nothing to drain from a client that stopped sending
                 raise ApiError(408, f"the body did not arrive within {settings.body_timeout_s:g}s") from None
             try:
-                score_request = parse(body)
+                score_request = wire.parse(body)
             except ValidationError as exc:  # a translation that produced an invalid protocol-v1 request
                 raise ApiError(422, "malformed request", detail=jsonable_errors(exc.errors())) from None
             del body  # the parsed strings are all that is kept while scoring
 
             async def work() -> bytes:
-                verifier, request_id, results = await service.results(score_request, via=via)
-                rendered = render(score_request, verifier, request_id, results)
-                return await rendered if asyncio.iscoroutine(rendered) else rendered  # type: ignore[return-value]
+                batch = await service.results(score_request, via=wire.name)
+                payload = wire.render(score_request, batch)
+                if wire.adapter:
+                    counter = service.metrics.adapter_items
+                    for outcome in batch.outcomes:
+                        counter.labels(wire.name, outcome.status.value).inc()
+                return payload
 
             payload = await unless_disconnected(request, work())
     except ApiError:
@@ -98,20 +102,3 @@ async def unless_disconnected(request: Request, work: Coroutine[Any, Any, bytes]
         await task
     log.info("client disconnected; its remaining work was dropped")
     return None
-
-
-def get_service(request: Request) -> ScoringService:
-    service: ScoringService = request.app.state.service
-    return service
-
-
-async def handle_protocol_v1(request: Request, settings: Settings, service: ScoringService, via: str) -> Response:
-    """A protocol-v1 request in, a protocol-v1 response out (`/score`, `/invocations`)."""
-    return await handle_scoring(
-        request,
-        settings,
-        service,
-        parse=lambda body: parse_score_request(body, settings),
-        render=lambda _request, verifier, request_id, results: encode_response(verifier, request_id, results),
-        via=via,
-    )

@@ -12,8 +12,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 
 from rlvr.services.protocol import ScoreResponse, VerifiersResponse
+from rlvr.services.runtime.edge.handling import SCORE_REQUEST_BODY, get_service, handle_scoring
+from rlvr.services.runtime.edge.v1 import protocol_v1
 from rlvr.services.runtime.errors import ERROR_RESPONSES
-from rlvr.services.runtime.handling import SCORE_REQUEST_BODY, get_service, handle_protocol_v1
 from rlvr.services.runtime.limits import drain
 from rlvr.services.runtime.service import ScoringService
 from rlvr.services.runtime.settings import Settings, get_settings
@@ -49,4 +50,4 @@ async def invocations(
         await drain(request)
         listing = VerifiersResponse(verifiers=service.describe())
         return Response(listing.model_dump_json().encode(), media_type="application/json")
-    return await handle_protocol_v1(request, settings, service, via="invocations")
+    return await handle_scoring(request, settings, protocol_v1(settings, via="invocations"))

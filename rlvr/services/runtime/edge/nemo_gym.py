@@ -1,4 +1,4 @@
-"""NeMo Gym's resource-server protocol on the same app (a translation to protocol v1, as adapters.py's).
+"""NeMo Gym's resource-server protocol: `POST /seed_session`, `POST /verify` (a translation to protocol v1).
 
 `POST /seed_session`, `POST /verify`: NeMo Gym 0.7.0 `nemo_gym/server_utils.py` `ServerClient`
 (`http://HOST:PORT/verify`). The task field `RLVR_NEMO_GYM_REFERENCE_FIELD` is the reference and
@@ -12,12 +12,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from rlvr.services.protocol import ScoreItem, ScoreRequest, Status
-from rlvr.services.runtime.adapters import count_items, label_text, validate_body
+from rlvr.services.protocol import ScoreItem, ScoreRequest
 from rlvr.services.runtime.auth import require_token
+from rlvr.services.runtime.edge.handling import handle_scoring
+from rlvr.services.runtime.edge.v1 import encode
+from rlvr.services.runtime.edge.wire import WireFormat, judged, label_text, unjudged_reward, validate_body
 from rlvr.services.runtime.errors import ERROR_RESPONSES, ApiError
-from rlvr.services.runtime.handling import get_service, handle_scoring
-from rlvr.services.runtime.service import ScoringService, encode
+from rlvr.services.runtime.scoring import ScoredBatch
 from rlvr.services.runtime.settings import Settings, get_settings
 
 router = APIRouter()
@@ -52,11 +53,7 @@ async def seed_session(request: Request, settings: Settings = Depends(get_settin
 
 
 @router.post("/verify", responses=ERROR_RESPONSES, summary="NeMo Gym resource-server verify")
-async def verify(
-    request: Request,
-    settings: Settings = Depends(get_settings),
-    service: ScoringService = Depends(get_service),
-) -> Response:
+async def verify(request: Request, settings: Settings = Depends(get_settings)) -> Response:
     """The request echoed back with `reward`, `reward_components`, and `mask_sample`/`failure_kind` when not judged."""
     field = settings.nemo_gym_reference_field
     echoed: dict[str, Any] = {}
@@ -76,17 +73,16 @@ async def verify(
         item = ScoreItem(completion=response_text(data.response), reference=reference)
         return ScoreRequest(verifier=settings.nemo_gym_verifier, items=[item])
 
-    def render(_: ScoreRequest, verified: Any, __: str, results: list[dict[str, Any]]) -> bytes:
-        (result,) = results
-        count_items(request, "nemo_gym", results)
-        scored = result["status"] == Status.SCORED
+    def render(_: ScoreRequest, batch: ScoredBatch) -> bytes:
+        (outcome,) = batch.outcomes
+        reward, components = unjudged_reward(outcome, batch.verifier.components)
         answer = echoed | {
-            "reward": result["reward"] if scored else 0.0,
-            "reward_components": result["components"] if scored else dict.fromkeys(verified.components, 0.0),
-            "mask_sample": not scored,
-            "failure_kind": None if scored else "verifier_error",
-            "failure_reason": None if scored else f"{result['status']}: {result['error']}",
+            "reward": reward,
+            "reward_components": components,
+            "mask_sample": not judged(outcome),
+            "failure_kind": None if judged(outcome) else "verifier_error",
+            "failure_reason": None if judged(outcome) else f"{outcome.status.value}: {outcome.error}",
         }
         return encode(answer)
 
-    return await handle_scoring(request, settings, service, parse, render, via="nemo_gym", query_token=True)
+    return await handle_scoring(request, settings, WireFormat(name="nemo_gym", parse=parse, render=render))
