@@ -62,9 +62,7 @@ def client(service_url: str) -> Iterator[httpx.Client]:
         yield c
 
 
-@pytest.fixture
-def serve() -> Iterator[Callable[[Settings], str]]:
-    """Start extra servers with custom settings inside one test."""
+def _servers() -> Iterator[Callable[[Settings], str]]:
     stack: list = []
 
     def start(settings: Settings) -> str:
@@ -75,6 +73,18 @@ def serve() -> Iterator[Callable[[Settings], str]]:
     yield start
     for cm in reversed(stack):
         cm.__exit__(None, None, None)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Settings], str]]:
+    """Start extra servers with custom settings inside one test."""
+    yield from _servers()
+
+
+@pytest.fixture(scope="module")
+def serve_module() -> Iterator[Callable[[Settings], str]]:
+    """Start servers shared by the tests of one module."""
+    yield from _servers()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,14 @@ import asyncio
 
 from rlvr.client.endpoint import Endpoint
 from rlvr.client.errors import RewardServiceError
-from rlvr.services.protocol import ScoreRequest, ScoreResponse, VerifierDescription, VerifierInfo, VerifiersResponse
+from rlvr.services.protocol import (
+    ItemResult,
+    ScoreRequest,
+    ScoreResponse,
+    VerifierDescription,
+    VerifierInfo,
+    VerifiersResponse,
+)
 
 
 class InProcessTransport:
@@ -33,26 +40,41 @@ class InProcessTransport:
         return None
 
     async def score(self, body: bytes, remaining_s: float) -> bytes:
-        from rlvr.services.verifiers.outcome import score_batch
-
         request = ScoreRequest.model_validate_json(body)
-        name = request.verifier or (next(iter(self.hosted)) if len(self.hosted) == 1 else None)
+        names = [self._judge(item.verifier or request.verifier, index) for index, item in enumerate(request.items)]
+        results = await asyncio.to_thread(self._score, request, names)
+        judges = list(dict.fromkeys(names))
+        if len(judges) == 1:
+            info = self._info(judges[0])
+        else:  # a mixed request: each result names its verifier (docs/protocol.md)
+            for result, name in zip(results, names, strict=True):
+                result.verifier = self._info(name)
+            info = VerifierInfo(name="+".join(judges), version="+".join(self.hosted[n].version for n in judges))
+        return (
+            ScoreResponse(request_id=request.request_id or "", verifier=info, results=results)
+            .model_dump_json()
+            .encode()
+        )
+
+    def _judge(self, name: str | None, index: int) -> str:
+        name = name or (next(iter(self.hosted)) if len(self.hosted) == 1 else None)
         if name not in self.hosted:
             raise RewardServiceError(
-                f"reward service {self.where} refused the batch: name a verifier; it hosts {sorted(self.hosted)}"
+                f"reward service {self.where} refused the batch: item {index} names verifier {name!r}; "
+                f"it hosts {sorted(self.hosted)}"
             )
-        verifier = self.hosted[name]
-        pairs = [(item.completion, item.reference) for item in request.items]
-        outcomes = await asyncio.to_thread(score_batch, verifier, pairs)
-        results = [
-            o.to_result(item.id or str(i)) for i, (item, o) in enumerate(zip(request.items, outcomes, strict=True))
+        return name
+
+    def _info(self, name: str) -> VerifierInfo:
+        return VerifierInfo(name=name, version=self.hosted[name].version)
+
+    def _score(self, request: ScoreRequest, names: list[str]) -> list[ItemResult]:
+        from rlvr.services.verifiers.outcome import score_one
+
+        return [
+            score_one(self.hosted[name], item.completion, item.reference).to_result(item.id or str(index))
+            for index, (item, name) in enumerate(zip(request.items, names, strict=True))
         ]
-        response = ScoreResponse(
-            request_id=request.request_id or "",
-            verifier=VerifierInfo(name=name, version=verifier.version),
-            results=results,
-        )
-        return response.model_dump_json().encode()
 
     def verifiers(self, remaining_s: float) -> bytes:
         described = [

@@ -34,6 +34,9 @@ class ScoreItem(BaseModel):
     id: str | None = Field(default=None, description="Caller's id, echoed back; defaults to the item's index.")
     completion: str = Field(description="The model's output, read whole.")
     reference: str = Field(description="Reference answer: a bare value or a whole worked solution.")
+    verifier: str | None = Field(
+        default=None, description="The verifier that judges this item; the request's `verifier` when absent."
+    )
     prompt: str | None = None
     group_id: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -56,11 +59,15 @@ class ScoreItem(BaseModel):
 
 
 class ScoreRequest(BaseModel):
-    """A batch of items for one verifier."""
+    """A batch of items, each judged by its own verifier or the request's."""
 
     model_config = ConfigDict(extra="ignore")
 
-    verifier: str | None = Field(default=None, description="Optional when the service hosts exactly one.")
+    verifier: str | None = Field(
+        default=None,
+        description="Default verifier of items that name none; optional when the service hosts exactly one "
+        "(or has a default).",
+    )
     request_id: str | None = Field(default=None, description="Echoed back; generated when absent.")
     deadline_s: float | None = Field(
         default=None,
@@ -90,6 +97,9 @@ class ItemResult(BaseModel):
     answer: str | None = None
     flags: list[str] = Field(default_factory=list)
     error: str | None = Field(default=None, description="Why the item could not be scored.")
+    verifier: VerifierInfo | None = Field(
+        default=None, description="Who judged this item; present when the request mixed several verifiers."
+    )
 
 
 class ScoreResponse(BaseModel):

@@ -14,18 +14,43 @@ from rlvr.services.verifiers.base import Verifier
 from rlvr.services.verifiers.outcome import Outcome, score_one
 
 
+class Mixed:
+    """The verifiers of a request that mixed several, as the response's top-level `verifier` names them:
+    `gsm8k+math`, version `1.2.0+1.2.0`, and every component any of them has (docs/protocol.md)."""
+
+    def __init__(self, verifiers: list[Verifier]) -> None:
+        self.name = "+".join(v.name for v in verifiers)
+        self.version = "+".join(v.version for v in verifiers)
+        self.components: dict[str, float] = {}
+        for verifier in verifiers:
+            for name, maximum in verifier.components.items():
+                self.components[name] = max(maximum, self.components.get(name, maximum))
+
+
 @dataclass(frozen=True, slots=True)
 class ScoredBatch:
-    """One scored request: who judged it, and an outcome per item, in item order."""
+    """One scored request: who judged it, and an outcome per item, in item order.
+
+    `judged_by` names each item's verifier when the request mixed several (None: `verifier` judged all).
+    """
 
     request_id: str
-    verifier: Verifier
+    verifier: Verifier | Mixed
     ids: list[str]
     outcomes: list[Outcome]
+    judged_by: list[Verifier] | None = None
 
     def result_dicts(self) -> list[dict[str, Any]]:
         """The protocol-v1 results as plain data (encoded once with orjson: cheaper than models)."""
-        return [outcome.to_dict(item_id) for item_id, outcome in zip(self.ids, self.outcomes, strict=True)]
+        results = [outcome.to_dict(item_id) for item_id, outcome in zip(self.ids, self.outcomes, strict=True)]
+        if self.judged_by is not None:
+            for result, verifier in zip(results, self.judged_by, strict=True):
+                result["verifier"] = {"name": verifier.name, "version": verifier.version}
+        return results
+
+    def components_of(self, index: int) -> dict[str, float]:
+        """The components the verifier of item `index` declares."""
+        return (self.judged_by[index] if self.judged_by is not None else self.verifier).components
 
     def replace(self, index: int, outcome: Outcome) -> None:
         """Overrule one item's outcome (an adapter that found the item unusable)."""

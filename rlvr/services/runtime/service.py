@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from rlvr.services.protocol import ScoreRequest, VerifierDescription
 from rlvr.services.runtime.metrics import Metrics
 from rlvr.services.runtime.pool import WorkerPool
-from rlvr.services.runtime.refusals import VerifierNotHosted
-from rlvr.services.runtime.scoring import ScoredBatch, deadline_outcome, score_into
+from rlvr.services.runtime.routing import split
+from rlvr.services.runtime.scoring import Mixed, ScoredBatch, deadline_outcome, score_into
 from rlvr.services.runtime.settings import Settings
 from rlvr.services.verifiers.base import Verifier
 from rlvr.services.verifiers.outcome import Outcome
@@ -47,6 +47,11 @@ class ScoringService:
         self.pool = WorkerPool(
             specs, settings.workers, settings.item_deadline_s, metrics.worker_restarts.inc, settings.spares
         )
+        self.default = settings.default_verifier
+        if self.default is not None and self.default not in self.verifiers:
+            raise ValueError(
+                f"RLVR_DEFAULT_VERIFIER={self.default!r} is not hosted; RLVR_VERIFIERS gives {sorted(self.verifiers)}"
+            )
         self.ready = False
         self._details: dict[str, dict[str, object]] = {}
         # One thread for every inline verifier: abandoned work can burn at most one core.
@@ -82,16 +87,6 @@ class ScoringService:
             )
             for v in self.verifiers.values()
         ]
-
-    def select(self, name: str | None) -> Verifier:
-        """The verifier a request names, or the only one hosted; `VerifierNotHosted` otherwise."""
-        if name is None:
-            if len(self.verifiers) == 1:
-                return next(iter(self.verifiers.values()))
-            raise VerifierNotHosted(f"name a verifier in 'verifier'; this service hosts {sorted(self.verifiers)}")
-        if name not in self.verifiers:
-            raise VerifierNotHosted(f"unknown verifier {name!r}; this service hosts {sorted(self.verifiers)}")
-        return self.verifiers[name]
 
     def deadline_s(self, request: ScoreRequest) -> float:
         """The request's time budget: its own `deadline_s`, capped, or the service default."""
@@ -168,29 +163,49 @@ class ScoringService:
         return [o if o is not None else late for o in list(out)]
 
     async def results(self, request: ScoreRequest, via: str = "score") -> ScoredBatch:
-        """Score a validated request: an outcome per item, counted in the metrics and logged.
-
-        `via` names the wire format (`score`, `invocations` or an adapter).
+        """Score a validated request: an outcome per item, each from its own verifier (routing.py),
+        counted in the metrics and logged. `via` names the wire format (`score`, `invocations`, an adapter).
         """
         started = time.perf_counter()
-        verifier = self.select(request.verifier)
+        groups = split([i.verifier for i in request.items], request.verifier, self.verifiers, self.default)
         request_id = request.request_id or uuid.uuid4().hex
         deadline_s = self.deadline_s(request)
-        items = [(item.completion, item.reference) for item in request.items]
-        outcomes = await self._unique_outcomes(verifier, items, deadline_s)
+        parts = await asyncio.gather(
+            *(self._group(name, indices, request, deadline_s) for name, indices in groups.items())
+        )
+        outcomes: list[Outcome] = [deadline_outcome(deadline_s)] * len(request.items)
+        for indices, part in zip(groups.values(), parts, strict=True):
+            for index, outcome in zip(indices, part, strict=True):
+                outcomes[index] = outcome
         ids = [item.id if item.id is not None else str(index) for index, item in enumerate(request.items)]
-        self.metrics.observe_outcomes(verifier.name, outcomes)
+        judges = [self.verifiers[name] for name in groups]
+        judged_by = None if len(judges) == 1 else [self.verifiers[n] for n in _names_by_item(groups, len(ids))]
         log.info(
             "scored",
             extra={
                 "request_id": request_id,
-                "verifier": verifier.name,
+                "verifier": "+".join(groups),
                 "via": via,
                 "items": len(outcomes),
                 "ms": round((time.perf_counter() - started) * 1000, 2),
             },
         )
-        return ScoredBatch(request_id, verifier, ids, outcomes)
+        return ScoredBatch(request_id, judges[0] if len(judges) == 1 else Mixed(judges), ids, outcomes, judged_by)
+
+    async def _group(self, name: str, indices: list[int], request: ScoreRequest, deadline_s: float) -> list[Outcome]:
+        verifier = self.verifiers[name]
+        items = [(request.items[i].completion, request.items[i].reference) for i in indices]
+        outcomes = await self._unique_outcomes(verifier, items, deadline_s)
+        self.metrics.observe_outcomes(name, outcomes)
+        return outcomes
+
+
+def _names_by_item(groups: dict[str, list[int]], count: int) -> list[str]:
+    names = [""] * count
+    for name, indices in groups.items():
+        for index in indices:
+            names[index] = name
+    return names
 
 
 def _plans(verifier: Verifier) -> bool:

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     verifiers: Annotated[list[str], NoDecode] = Field(
         default=["gsm8k"], description="Verifiers to host: registered names or `module:Class` paths."
     )
+    default_verifier: str | None = Field(
+        default=None,
+        description="The verifier of items and requests that name none, when several are hosted "
+        "(else such a request is a 422).",
+    )
     max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0, description="Larger bodies get 413.")
     max_inflight_bytes: int = Field(
         default=64 * 1024 * 1024,
