@@ -10,6 +10,7 @@ class RewardServiceError(RuntimeError):
 class Retryable(Exception):
     """An attempt failed in a way a later attempt can fix: a connection error, throttling, 429 or 5xx."""
 
-    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+    def __init__(self, message: str, retry_after_s: float | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.status = status  # the HTTP status that refused the attempt; None: it never got one

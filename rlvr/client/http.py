@@ -57,7 +57,8 @@ class HttpTransport:
 
     def verifiers(self, remaining_s: float) -> bytes:
         try:
-            reply = httpx.get(f"{self.where}/verifiers", headers=self._headers, timeout=self.request_timeout_s)
+            timeout = min(self.request_timeout_s, max(remaining_s, 0.1))
+            reply = httpx.get(f"{self.where}/verifiers", headers=self._headers, timeout=timeout)
         except httpx.HTTPError as exc:
             raise Retryable(f"{type(exc).__name__}: {exc}") from None
         return self._content(reply, "GET /verifiers")
@@ -67,5 +68,5 @@ class HttpTransport:
             return reply.content
         error = f"HTTP {reply.status_code}: {reply.text[:300]}"
         if reply.status_code == 429 or reply.status_code >= 500:
-            raise Retryable(error, retry_after(reply.headers.get("retry-after")))
+            raise Retryable(error, retry_after(reply.headers.get("retry-after")), reply.status_code)
         raise RewardServiceError(f"reward service {self.where} refused {what}: {error}")

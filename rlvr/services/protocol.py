@@ -117,7 +117,9 @@ class VerifierDescription(BaseModel):
     version: str
     components: dict[str, float] = Field(description="Component name -> its maximum value.")
     description: str = ""
-    isolation: str = Field(description="`inline` or `process` (worker pool with hard deadlines).")
+    isolation: str = Field(
+        description="`inline`, `process` (worker pool with hard deadlines) or `remote` (another rlvr service)."
+    )
     details: dict[str, Any] = Field(
         default_factory=dict, description="Verifier-specific facts, e.g. the code sandbox's mode and layers."
     )

@@ -54,6 +54,25 @@ class Metrics:
             ["verifier"],
             registry=r,
         )
+        self.upstream_requests = Counter(
+            "rlvr_upstream_requests",
+            "Requests the front door sent to remote verifiers, by verifier and outcome (ok, error, timeout).",
+            ["upstream", "outcome"],
+            registry=r,
+        )
+        self.upstream_latency = Histogram(
+            "rlvr_upstream_latency_seconds",
+            "Latency of the front door's requests to remote verifiers.",
+            ["upstream"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.upstream_up = Gauge(
+            "rlvr_upstream_up",
+            "Whether a remote verifier's upstream answered its last request.",
+            ["upstream"],
+            registry=r,
+        )
         self.worker_restarts = Counter(
             "rlvr_worker_restarts", "Pool workers killed and replaced after a deadline.", registry=r
         )

@@ -6,19 +6,33 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from rlvr.services.protocol import Status
 from rlvr.services.verifiers.base import Verifier
 from rlvr.services.verifiers.outcome import Outcome, score_one
 
 
+class Judge(Protocol):
+    """Who judged items: a local verifier or a remote one (remote.py); what results and adapters name."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def components(self) -> dict[str, float]: ...
+
+
 class Mixed:
     """The verifiers of a request that mixed several, as the response's top-level `verifier` names them:
     `gsm8k+math`, version `1.2.0+1.2.0`, and every component any of them has (docs/protocol.md)."""
 
-    def __init__(self, verifiers: list[Verifier]) -> None:
+    def __init__(self, verifiers: Sequence[Judge]) -> None:
         self.name = "+".join(v.name for v in verifiers)
         self.version = "+".join(v.version for v in verifiers)
         self.components: dict[str, float] = {}
@@ -35,10 +49,10 @@ class ScoredBatch:
     """
 
     request_id: str
-    verifier: Verifier | Mixed
+    verifier: Judge
     ids: list[str]
     outcomes: list[Outcome]
-    judged_by: list[Verifier] | None = None
+    judged_by: Sequence[Judge] | None = None
 
     def result_dicts(self) -> list[dict[str, Any]]:
         """The protocol-v1 results as plain data (encoded once with orjson: cheaper than models)."""

@@ -17,9 +17,10 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from rlvr.services.protocol import ScoreRequest, VerifierDescription
+from rlvr.services.protocol import ScoreItem, ScoreRequest, VerifierDescription
 from rlvr.services.runtime.metrics import Metrics
 from rlvr.services.runtime.pool import WorkerPool
+from rlvr.services.runtime.remote import RemoteVerifier
 from rlvr.services.runtime.routing import split
 from rlvr.services.runtime.scoring import Mixed, ScoredBatch, deadline_outcome, score_into
 from rlvr.services.runtime.settings import Settings
@@ -37,20 +38,29 @@ class ScoringService:
         self.settings = settings
         self.metrics = metrics
         self.verifiers: dict[str, Verifier] = {}
+        self.remote: dict[str, RemoteVerifier] = {}
         specs: dict[str, str] = {}
+        token = settings.upstream_token.get_secret_value() if settings.upstream_token else None
         for spec in settings.verifiers:
+            if "=" in spec:  # `name=URL`: hosted by another rlvr service
+                name, url = (part.strip() for part in spec.split("=", 1))
+                self.remote[name] = RemoteVerifier(name, url, token, metrics)
+                continue
             verifier = load_verifier(spec)
             self.verifiers[verifier.name] = verifier
             specs[verifier.name] = spec
         # Every verifier is loaded in the pool: `process` ones score there, inline ones send it their
         # hostile-sized items, so that no long scan (one C call holds the GIL) stalls the event loop.
-        self.pool = WorkerPool(
-            specs, settings.workers, settings.item_deadline_s, metrics.worker_restarts.inc, settings.spares
-        )
+        self.pool: WorkerPool | None = None  # a front door of remote verifiers only has none
+        if specs:
+            self.pool = WorkerPool(
+                specs, settings.workers, settings.item_deadline_s, metrics.worker_restarts.inc, settings.spares
+            )
+        self.hosted: dict[str, Verifier | RemoteVerifier] = {**self.verifiers, **self.remote}
         self.default = settings.default_verifier
-        if self.default is not None and self.default not in self.verifiers:
+        if self.default is not None and self.default not in self.hosted:
             raise ValueError(
-                f"RLVR_DEFAULT_VERIFIER={self.default!r} is not hosted; RLVR_VERIFIERS gives {sorted(self.verifiers)}"
+                f"RLVR_DEFAULT_VERIFIER={self.default!r} is not hosted; RLVR_VERIFIERS gives {sorted(self.hosted)}"
             )
         self.ready = False
         self._details: dict[str, dict[str, object]] = {}
@@ -61,7 +71,10 @@ class ScoringService:
         for verifier in self.verifiers.values():
             if verifier.isolation == "inline":
                 verifier.warm_up()
-        await self.pool.start()
+        if self.pool is not None:
+            await self.pool.start()
+        # Upstreams are asked once; one that is down does not keep this service from being ready.
+        await asyncio.gather(*(remote.describe() for remote in self.remote.values()))
         for verifier in self.verifiers.values():  # e.g. the code sandbox's layers, probed once
             try:
                 self._details[verifier.name] = await asyncio.to_thread(verifier.details)
@@ -72,8 +85,15 @@ class ScoringService:
 
     async def close(self) -> None:
         self.ready = False
-        await self.pool.close()
+        if self.pool is not None:
+            await self.pool.close()
         self._inline.shutdown(wait=False, cancel_futures=True)
+        await asyncio.gather(*(remote.aclose() for remote in self.remote.values()))
+
+    def _pool(self) -> WorkerPool:
+        if self.pool is None:  # local verifiers always have one (__init__)
+            raise RuntimeError("no worker pool: this service hosts no local verifier")
+        return self.pool
 
     def describe(self) -> list[VerifierDescription]:
         return [
@@ -83,9 +103,9 @@ class ScoringService:
                 components=dict(v.components),
                 description=v.description,
                 isolation=v.isolation,
-                details=self._details.get(v.name, {}),
+                details=self._details.get(v.name, {}) if isinstance(v, Verifier) else v.details(),
             )
-            for v in self.verifiers.values()
+            for v in self.hosted.values()
         ]
 
     def deadline_s(self, request: ScoreRequest) -> float:
@@ -125,7 +145,7 @@ class ScoringService:
         budgets: list[float | None] | None = None,
     ) -> list[Outcome]:
         if verifier.isolation == "process":
-            return await self.pool.score(verifier.name, items, deadline_s, budgets=budgets)
+            return await self._pool().score(verifier.name, items, deadline_s, budgets=budgets)
         limit = self.settings.inline_item_max_chars
         large = [i for i, (completion, reference) in enumerate(items) if len(completion) + len(reference) > limit]
         if not large:
@@ -133,7 +153,7 @@ class ScoringService:
         small = sorted(set(range(len(items))) - set(large))
         inline, pooled = await asyncio.gather(
             self._inline_outcomes(verifier, [items[i] for i in small], deadline_s),
-            self.pool.score(verifier.name, [items[i] for i in large], deadline_s),
+            self._pool().score(verifier.name, [items[i] for i in large], deadline_s),
         )
         out: list[Outcome] = [*inline, *pooled]
         order = small + large
@@ -167,19 +187,19 @@ class ScoringService:
         counted in the metrics and logged. `via` names the wire format (`score`, `invocations`, an adapter).
         """
         started = time.perf_counter()
-        groups = split([i.verifier for i in request.items], request.verifier, self.verifiers, self.default)
+        groups = split([i.verifier for i in request.items], request.verifier, self.hosted, self.default)
         request_id = request.request_id or uuid.uuid4().hex
         deadline_s = self.deadline_s(request)
         parts = await asyncio.gather(
-            *(self._group(name, indices, request, deadline_s) for name, indices in groups.items())
+            *(self._group(name, indices, request, deadline_s, request_id) for name, indices in groups.items())
         )
         outcomes: list[Outcome] = [deadline_outcome(deadline_s)] * len(request.items)
         for indices, part in zip(groups.values(), parts, strict=True):
             for index, outcome in zip(indices, part, strict=True):
                 outcomes[index] = outcome
         ids = [item.id if item.id is not None else str(index) for index, item in enumerate(request.items)]
-        judges = [self.verifiers[name] for name in groups]
-        judged_by = None if len(judges) == 1 else [self.verifiers[n] for n in _names_by_item(groups, len(ids))]
+        judges = [self.hosted[name] for name in groups]
+        judged_by = None if len(judges) == 1 else [self.hosted[n] for n in _names_by_item(groups, len(ids))]
         log.info(
             "scored",
             extra={
@@ -192,10 +212,18 @@ class ScoringService:
         )
         return ScoredBatch(request_id, judges[0] if len(judges) == 1 else Mixed(judges), ids, outcomes, judged_by)
 
-    async def _group(self, name: str, indices: list[int], request: ScoreRequest, deadline_s: float) -> list[Outcome]:
-        verifier = self.verifiers[name]
-        items = [(request.items[i].completion, request.items[i].reference) for i in indices]
-        outcomes = await self._unique_outcomes(verifier, items, deadline_s)
+    async def _group(
+        self, name: str, indices: list[int], request: ScoreRequest, deadline_s: float, request_id: str
+    ) -> list[Outcome]:
+        if name in self.remote:
+            part = [
+                ScoreItem(id=str(n), completion=request.items[i].completion, reference=request.items[i].reference)
+                for n, i in enumerate(indices)
+            ]
+            outcomes = await self.remote[name].score(part, deadline_s, request_id)
+        else:
+            items = [(request.items[i].completion, request.items[i].reference) for i in indices]
+            outcomes = await self._unique_outcomes(self.verifiers[name], items, deadline_s)
         self.metrics.observe_outcomes(name, outcomes)
         return outcomes
 

@@ -30,7 +30,12 @@ class Settings(BaseSettings):
         default=None, description="When set, /score requires `Authorization: Bearer <token>`."
     )
     verifiers: Annotated[list[str], NoDecode] = Field(
-        default=["gsm8k"], description="Verifiers to host: registered names or `module:Class` paths."
+        default=["gsm8k"],
+        description="Verifiers to host: registered names, `module:Class` paths, or `name=URL` for the verifier "
+        "`name` of another rlvr service (a front door).",
+    )
+    upstream_token: SecretStr | None = Field(
+        default=None, description="Bearer token sent to the services of `name=URL` verifiers (never logged)."
     )
     default_verifier: str | None = Field(
         default=None,
@@ -88,7 +93,7 @@ class Settings(BaseSettings):
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
-    @field_validator("api_token", mode="before")
+    @field_validator("api_token", "upstream_token", mode="before")
     @classmethod
     def _empty_token_is_none(cls, value: object) -> object:
         # `RLVR_API_TOKEN=` (compose's `${RLVR_API_TOKEN:-}`) means no token, as the trainer reads it.
