@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -16,7 +17,14 @@ from rlvr.services.protocol import ScoreItem, ScoreRequest
 from rlvr.services.runtime.auth import require_token
 from rlvr.services.runtime.edge.handling import handle_scoring
 from rlvr.services.runtime.edge.v1 import encode
-from rlvr.services.runtime.edge.wire import WireFormat, judged, label_text, unjudged_reward, validate_body
+from rlvr.services.runtime.edge.wire import (
+    WireFormat,
+    judged,
+    label_text,
+    routed_label,
+    unjudged_reward,
+    validate_body,
+)
 from rlvr.services.runtime.errors import ERROR_RESPONSES, ApiError
 from rlvr.services.runtime.scoring import ScoredBatch
 from rlvr.services.runtime.settings import Settings, get_settings
@@ -64,18 +72,21 @@ async def verify(request: Request, settings: Settings = Depends(get_settings)) -
         if field not in extra:
             why = f"the task field {field!r} (the reference) is missing; its name is RLVR_NEMO_GYM_REFERENCE_FIELD"
             raise ApiError(422, why)
-        reference = label_text(extra[field])
+        value = extra[field]
+        # A task may route itself: {"verifier": "math", "reference": "0.5"} as an object or as its JSON text.
+        reference = label_text(json.dumps(value) if isinstance(value, dict) else value)
         if not isinstance(reference, str):
             raise ApiError(
                 422, f"the task field {field!r} must be a string or a number, not {type(reference).__name__}"
             )
         echoed.update(data.model_dump(mode="json"))  # big integers stay integers; NaN becomes null
-        item = ScoreItem(completion=response_text(data.response), reference=reference)
+        named, reference = routed_label(reference)
+        item = ScoreItem(completion=response_text(data.response), reference=reference, verifier=named)
         return ScoreRequest(verifier=settings.nemo_gym_verifier, items=[item])
 
     def render(_: ScoreRequest, batch: ScoredBatch) -> bytes:
         (outcome,) = batch.outcomes
-        reward, components = unjudged_reward(outcome, batch.verifier.components)
+        reward, components = unjudged_reward(outcome, batch.components_of(0))
         answer = echoed | {
             "reward": reward,
             "reward_components": components,

@@ -17,7 +17,14 @@ from rlvr.services.protocol import ScoreItem, ScoreRequest, Status
 from rlvr.services.runtime.edge.handling import handle_scoring
 from rlvr.services.runtime.edge.special_tokens import completion_from_query
 from rlvr.services.runtime.edge.v1 import encode
-from rlvr.services.runtime.edge.wire import WireFormat, judged, label_text, unjudged_reward, validate_body
+from rlvr.services.runtime.edge.wire import (
+    WireFormat,
+    judged,
+    label_text,
+    routed_label,
+    unjudged_reward,
+    validate_body,
+)
 from rlvr.services.runtime.errors import ERROR_RESPONSES, ApiError
 from rlvr.services.runtime.scoring import ScoredBatch
 from rlvr.services.runtime.settings import Settings, get_settings
@@ -62,7 +69,8 @@ def openrlhf_format(verifier: str, settings: Settings, extra_logs: bool) -> Wire
             located.append(completion is not None)
             # A query whose prompt cannot be found is not scored from the whole text (its few-shot
             # answers would count): it is reported unscored in render.
-            items.append(ScoreItem(id=str(index), completion=completion or "", reference=label))
+            named, reference = routed_label(label)
+            items.append(ScoreItem(id=str(index), completion=completion or "", reference=reference, verifier=named))
         return ScoreRequest(verifier=verifier, items=items or [ScoreItem(completion="", reference="0")])
 
     def render(_: ScoreRequest, batch: ScoredBatch) -> bytes:
@@ -70,14 +78,14 @@ def openrlhf_format(verifier: str, settings: Settings, extra_logs: bool) -> Wire
         for index, ok in enumerate(located):
             if not ok:
                 batch.replace(index, PROMPT_NOT_FOUND)
-        components = batch.verifier.components
-        rewards = [unjudged_reward(o, components)[0] for o in batch.outcomes]
+        components = batch.verifier.components  # every verifier's, when the batch mixed several
+        rewards = [unjudged_reward(o, batch.components_of(i))[0] for i, o in enumerate(batch.outcomes)]
         answer: dict[str, Any] = {"rewards": rewards, "scores": rewards}
         if extra_logs:
             logs: dict[str, list[float]] = {name: [] for name in components}
             logs["rlvr_unscored"] = []
-            for outcome in batch.outcomes:
-                values = unjudged_reward(outcome, components)[1]
+            for index, outcome in enumerate(batch.outcomes):
+                values = unjudged_reward(outcome, batch.components_of(index))[1]
                 for name in components:
                     logs[name].append(values.get(name, 0.0))
                 logs["rlvr_unscored"].append(0.0 if judged(outcome) else 1.0)

@@ -15,7 +15,14 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from rlvr.services.protocol import ScoreItem, ScoreRequest
 from rlvr.services.runtime.edge.handling import handle_scoring
 from rlvr.services.runtime.edge.v1 import encode
-from rlvr.services.runtime.edge.wire import WireFormat, judged, label_text, unjudged_reward, validate_body
+from rlvr.services.runtime.edge.wire import (
+    WireFormat,
+    judged,
+    label_text,
+    routed_label,
+    unjudged_reward,
+    validate_body,
+)
 from rlvr.services.runtime.errors import ERROR_RESPONSES
 from rlvr.services.runtime.scoring import ScoredBatch
 from rlvr.services.runtime.settings import Settings, get_settings
@@ -40,12 +47,14 @@ class SlimeRequest(BaseModel):
 
 def parse(verifier: str, body: bytearray) -> ScoreRequest:
     data: SlimeRequest = validate_body(SlimeRequest, body)
-    return ScoreRequest(verifier=verifier, items=[ScoreItem(completion=data.response, reference=data.label)])
+    named, reference = routed_label(data.label)
+    item = ScoreItem(completion=data.response, reference=reference, verifier=named)
+    return ScoreRequest(verifier=verifier, items=[item])
 
 
 def render(_: ScoreRequest, batch: ScoredBatch) -> bytes:
     (outcome,) = batch.outcomes
-    reward, components = unjudged_reward(outcome, batch.verifier.components)
+    reward, components = unjudged_reward(outcome, batch.components_of(0))
     return encode(
         {
             "reward": reward,

@@ -7,6 +7,7 @@ sample answer an item the service could not judge with `unjudged_reward` (0, and
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -56,3 +57,24 @@ def label_text(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return repr(value) if isinstance(value, float) else str(value)
     return value
+
+
+def routed_label(label: str) -> tuple[str | None, str]:
+    """A label that names its verifier, `{"verifier": "math", "reference": "0.5"}`, as (verifier, reference);
+    any other label is (None, label): the route's verifier judges it (docs/protocol.md, mixed tasks).
+
+    >>> routed_label('{"verifier": "math", "reference": "0.5"}'), routed_label("18")
+    (('math', '0.5'), (None, '18'))
+    """
+    if not label.startswith("{") or '"verifier"' not in label:
+        return None, label  # cheap: a code reference is a JSON object too, but names no verifier
+    try:
+        value = json.loads(label)
+    except ValueError:
+        return None, label
+    if not (isinstance(value, dict) and set(value) == {"verifier", "reference"}):
+        return None, label
+    verifier, reference = value["verifier"], label_text(value["reference"])
+    if not isinstance(verifier, str) or not isinstance(reference, str):
+        raise ApiError(422, "a routed label needs a string 'verifier' and a string (or number) 'reference'")
+    return verifier, reference
