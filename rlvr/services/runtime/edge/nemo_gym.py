@@ -74,7 +74,8 @@ async def verify(request: Request, settings: Settings = Depends(get_settings)) -
             raise ApiError(422, why)
         value = extra[field]
         # A task may route itself: {"verifier": "math", "reference": "0.5"} as an object or as its JSON text.
-        reference = label_text(json.dumps(value) if isinstance(value, dict) else value)
+        routes = isinstance(value, dict) and set(value) == {"verifier", "reference"}
+        reference = label_text(json.dumps(value) if routes else value)
         if not isinstance(reference, str):
             raise ApiError(
                 422, f"the task field {field!r} must be a string or a number, not {type(reference).__name__}"
