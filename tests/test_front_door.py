@@ -189,3 +189,25 @@ def test_a_busy_upstream_is_retried_and_gets_the_request_id_deadline_and_token(f
     headers, sent = upstream.seen[-1]
     assert headers["authorization"] == "Bearer up-secret"
     assert sent["request_id"] == "req-7" and sent["verifier"] == "fake" and 0 < sent["deadline_s"] <= 10
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b"not json", "broke protocol v1"),
+        (b'{"results": {}}', "not a list"),
+        (b'{"results": []}', "0 results for 1 items"),
+        (b'{"results": [{"id": "7", "status": "scored", "components": {}}]}', "result id '7' where '0' was sent"),
+        (b'{"results": [{"id": "0", "status": "maybe"}]}', "'maybe' is not a valid Status"),
+        (b'{"results": [{"id": "0", "status": "scored", "components": {"a": "x"}}]}', "could not convert"),
+        (b'{"results": [{"id": "0", "status": "scored", "components": {"a": 1e999}}]}', "broke protocol v1|non-finite"),
+        (b'{"results": ["0"]}', "broke protocol v1"),
+    ],
+    ids=["not-json", "results-not-list", "too-few", "wrong-id", "bad-status", "bad-number", "infinite", "not-dict"],
+)
+def test_an_upstream_answer_that_is_not_protocol_v1_is_named(body: bytes, words: str) -> None:
+    from rlvr.client.errors import RewardServiceError
+    from rlvr.services.runtime.remote import outcomes_from
+
+    with pytest.raises(RewardServiceError, match=words):
+        outcomes_from(body, 1)

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
+from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from rlvr.client.endpoint import Endpoint
 from rlvr.client.errors import Retryable, RewardServiceError
 from rlvr.client.http import HttpTransport
-from rlvr.services.protocol import ItemResult, ScoreItem, ScoreRequest, ScoreResponse, Status, VerifiersResponse
+from rlvr.services.protocol import Status, VerifiersResponse
 from rlvr.services.runtime.metrics import Metrics
 from rlvr.services.verifiers.outcome import Outcome
 
@@ -63,16 +66,16 @@ class RemoteVerifier:
         except (Retryable, RewardServiceError, ValidationError, TimeoutError) as exc:
             self._mark("down", f"GET /verifiers: {type(exc).__name__}: {exc}"[:300])
 
-    async def score(self, items: list[ScoreItem], deadline_s: float, request_id: str) -> list[Outcome]:
+    async def score(self, items: list[tuple[str, str]], deadline_s: float, request_id: str) -> list[Outcome]:
         """One outcome per item, in order, within `deadline_s`; never raises."""
         if self.version == "unknown":
             await self.describe(min(2.0, deadline_s / 4))
         started = time.monotonic()
-        outcome, results = "error", None
+        outcome = "error"
         try:
-            results = await asyncio.wait_for(self._attempts(items, deadline_s, request_id), timeout=deadline_s)
+            outcomes = await asyncio.wait_for(self._attempts(items, deadline_s, request_id), timeout=deadline_s)
             outcome = "ok"
-            return [_outcome(result) for result in results]
+            return outcomes
         except TimeoutError:
             outcome = "timeout"
             why = f"upstream {self.url} did not answer within the request's deadline of {deadline_s:g}s"
@@ -85,15 +88,19 @@ class RemoteVerifier:
             self._metrics.upstream_requests.labels(self.name, outcome).inc()
             self._metrics.upstream_latency.labels(self.name).observe(time.monotonic() - started)
 
-    async def _attempts(self, items: list[ScoreItem], deadline_s: float, request_id: str) -> list[ItemResult]:
+    async def _attempts(self, items: list[tuple[str, str]], deadline_s: float, request_id: str) -> list[Outcome]:
+        # Plain data both ways (orjson): the hop costs a fraction of what models per item would.
+        part = [{"id": str(n), "completion": c, "reference": r} for n, (c, r) in enumerate(items)]
         stop_at = time.monotonic() + deadline_s
         while True:
             remaining = stop_at - time.monotonic()
             answer_in = max(remaining - min(ANSWER_MARGIN_S, remaining / 4), 0.01)
-            request = ScoreRequest(verifier=self.name, request_id=request_id, deadline_s=answer_in, items=items)
+            body = {"verifier": self.name, "request_id": request_id, "deadline_s": answer_in, "items": part}
             try:
-                content = await self._transport.score(request.model_dump_json(exclude_none=True).encode(), remaining)
-                return self._validate(content, len(items))
+                content = await self._transport.score(orjson.dumps(body), remaining)
+                outcomes = outcomes_from(content, len(items))
+                self._mark("up")
+                return outcomes
             except Retryable as retry:
                 if retry.status not in RETRIED:
                     raise
@@ -102,16 +109,6 @@ class RemoteVerifier:
                     raise
                 log.warning("upstream %s: %s; retrying in %.2fs", self.url, retry, delay)
                 await asyncio.sleep(delay)
-
-    def _validate(self, content: bytes, count: int) -> list[ItemResult]:
-        try:
-            results = ScoreResponse.model_validate_json(content).results
-        except ValidationError as exc:
-            raise RewardServiceError(f"broke protocol v1: {exc.errors()[:2]}") from None
-        if len(results) != count:
-            raise RewardServiceError(f"returned {len(results)} results for {count} items")
-        self._mark("up")
-        return results
 
     def _mark(self, state: str, error: str | None = None) -> None:
         if state != self.state:
@@ -123,5 +120,32 @@ class RemoteVerifier:
         await self._transport.aclose()
 
 
-def _outcome(result: ItemResult) -> Outcome:
-    return Outcome(result.status, dict(result.components), result.answer, tuple(result.flags), result.error)
+def outcomes_from(content: bytes, count: int) -> list[Outcome]:
+    """The outcomes of a protocol-v1 response to `count` items with ids 0..count-1; RewardServiceError
+    naming what is wrong when it is not one."""
+    try:
+        results = orjson.loads(content)["results"]
+        if not isinstance(results, list):
+            raise TypeError(f"'results' is {type(results).__name__}, not a list")
+    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        raise RewardServiceError(f"broke protocol v1: {type(exc).__name__}: {exc}"[:300]) from None
+    if len(results) != count:
+        raise RewardServiceError(f"returned {len(results)} results for {count} items")
+    try:
+        return [_outcome(result, str(n)) for n, result in enumerate(results)]
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise RewardServiceError(f"broke protocol v1: {type(exc).__name__}: {exc}"[:300]) from None
+
+
+def _outcome(result: dict[str, Any], item_id: str) -> Outcome:
+    if result["id"] != item_id:
+        raise ValueError(f"result id {result['id']!r} where {item_id!r} was sent")
+    status = Status(result["status"])
+    components = {str(k): float(v) for k, v in (result.get("components") or {}).items()}
+    if status == Status.SCORED and not all(math.isfinite(v) for v in components.values()):
+        raise ValueError(f"a non-finite component for item {item_id}")
+    flags = tuple(str(flag) for flag in result.get("flags") or ())
+    answer, error = result.get("answer"), result.get("error")
+    return Outcome(
+        status, components, None if answer is None else str(answer), flags, None if error is None else str(error)
+    )

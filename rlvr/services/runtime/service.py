@@ -17,7 +17,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from rlvr.services.protocol import ScoreItem, ScoreRequest, VerifierDescription
+from rlvr.services.protocol import ScoreRequest, VerifierDescription
 from rlvr.services.runtime.metrics import Metrics
 from rlvr.services.runtime.pool import WorkerPool
 from rlvr.services.runtime.remote import RemoteVerifier
@@ -215,14 +215,10 @@ class ScoringService:
     async def _group(
         self, name: str, indices: list[int], request: ScoreRequest, deadline_s: float, request_id: str
     ) -> list[Outcome]:
+        items = [(request.items[i].completion, request.items[i].reference) for i in indices]
         if name in self.remote:
-            part = [
-                ScoreItem(id=str(n), completion=request.items[i].completion, reference=request.items[i].reference)
-                for n, i in enumerate(indices)
-            ]
-            outcomes = await self.remote[name].score(part, deadline_s, request_id)
+            outcomes = await self.remote[name].score(items, deadline_s, request_id)
         else:
-            items = [(request.items[i].completion, request.items[i].reference) for i in indices]
             outcomes = await self._unique_outcomes(self.verifiers[name], items, deadline_s)
         self.metrics.observe_outcomes(name, outcomes)
         return outcomes
