@@ -22,20 +22,7 @@ import pytest
 from rlvr.integrations.trl import Endpoint, reward_functions
 from rlvr.integrations.verl import compute_score, compute_score_batch
 from rlvr.services.runtime import Settings
-
-PROMPT = "Question: Tom has 3 apples and gets 2 more.\nSolution: 3 + 2 = 5\n#### 5\n\nQuestion: 9 * 2?\nSolution:"
-# The eight gsm8k spec cases: (completion, reference, reward). The prompt's own `#### 5` must never count.
-CASES = [
-    (" 9 * 2 = 18.\n#### 18", "18", 1.5),  # GSM8K's form
-    (" Let's think step by step.\n#### The final answer is 18", "#### 18", 1.5),  # the recipe's form, a whole solution
-    (" The total is \\boxed{18}.", "18", 1.5),  # LaTeX box
-    (" <answer>$18</answer>", "18", 1.5),  # tags, dollar sign
-    (" #### 17", "18", 0.5),  # formatted, wrong
-    (" The answer is 18", "18", 0.0),  # no final-answer form: strict
-    (" #### 18 or 20", "18", 0.0),  # several numbers in the slot
-    (" #### 18\nQuestion: and 9 * 3?\n#### 27", "18", 0.0),  # runs on into another question: conflicting
-]
-HANG = "tests.plugins.misbehaving:MisbehavingVerifier"
+from tests.adapter_cases import CASES, HANG, PROMPT, nemo_body
 
 
 @pytest.fixture(scope="module")
@@ -152,33 +139,11 @@ def test_slime(gsm8k_url: str, completion: str, reference: str, reward: float) -
     assert sum(answer["components"].values()) == reward
 
 
-def _nemo_body(completion: str, reference: str) -> dict:
-    """NeMo Gym 0.7.0 BaseVerifyRequest: the run request, the model's Responses object, the task fields."""
-    return {
-        "responses_create_params": {"input": [{"role": "user", "content": PROMPT}], "temperature": 1.0},
-        "response": {
-            "id": "resp_1",
-            "object": "response",
-            "output": [
-                {"type": "reasoning", "id": "r1", "summary": [{"type": "summary_text", "text": "#### 99"}]},
-                {
-                    "type": "message",
-                    "id": "m1",
-                    "role": "assistant",
-                    "status": "completed",
-                    "content": [{"type": "output_text", "text": completion, "annotations": []}],
-                },
-            ],
-        },
-        "expected_answer": reference,
-    }
-
-
 @pytest.mark.parametrize(("completion", "reference", "reward"), CASES)
 def test_nemo_gym_seed_then_verify_at_the_root(gsm8k_url: str, completion: str, reference: str, reward: float):
     with httpx.Client(base_url=gsm8k_url) as client:
         assert client.post("/seed_session", json={"responses_create_params": {"input": []}}).json() == {}
-        body = _nemo_body(completion, reference)
+        body = nemo_body(completion, reference)
         answer = client.post("/verify", json=body).json()
     assert answer["reward"] == reward and answer["mask_sample"] is False and answer["failure_kind"] is None
     assert answer["expected_answer"] == reference and answer["response"] == body["response"]  # echoed
@@ -259,7 +224,7 @@ def test_unscored_through_slime(hang_url: str) -> None:
 
 def test_unscored_through_nemo_gym(serve) -> None:
     url = serve(Settings(verifiers=[HANG], workers=1, item_deadline_s=0.5))
-    answer = httpx.post(f"{url}/verify", json=_nemo_body("hang", "1")).json()
+    answer = httpx.post(f"{url}/verify", json=nemo_body("hang", "1")).json()
     assert answer["mask_sample"] is True and answer["failure_kind"] == "verifier_error"
     assert "timeout" in answer["failure_reason"]
 
@@ -270,89 +235,3 @@ def test_unscored_through_verl_and_trl(hang_url: str) -> None:
     rewards = reward_functions([Endpoint("m", hang_url)])
     out = asyncio.run(rewards.funcs[0](completions=["ok", "hang"], reference=["1", "1"]))
     assert out == [1.0, None]  # TRL masks None
-
-
-# --- auth, limits, malformed bodies ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def token_url() -> str:
-    from rlvr.services.runtime import create_app
-    from rlvr.testing.servers import running_server
-
-    app = create_app(Settings(api_token="s3cret-token", max_body_bytes=64 * 1024, max_items=16))
-    with running_server(app) as url:
-        yield url
-
-
-ADAPTERS = [
-    ("/adapters/openrlhf/gsm8k", {"query": ["P #### 1"], "prompts": ["P"], "labels": ["1"]}),
-    ("/adapters/slime/gsm8k", {"prompt": "P", "response": "#### 1", "label": "1"}),
-    ("/verify", _nemo_body("#### 1", "1")),
-]
-
-
-@pytest.mark.parametrize(("path", "body"), ADAPTERS)
-def test_adapters_need_the_token_in_the_url_or_a_header(token_url: str, path: str, body: dict) -> None:
-    refused = httpx.post(f"{token_url}{path}", json=body)
-    assert refused.status_code == 401 and "s3cret" not in refused.text
-    wrong = httpx.post(f"{token_url}{path}?token=nope", json=body)
-    assert wrong.status_code == 401 and "nope" not in wrong.text
-    assert httpx.post(f"{token_url}{path}?token=s3cret-token", json=body).status_code == 200
-    assert (
-        httpx.post(f"{token_url}{path}", json=body, headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
-    )
-    assert "s3cret" not in httpx.get(f"{token_url}/metrics").text  # nor in any label
-
-
-def test_score_itself_takes_no_token_in_the_url(token_url: str) -> None:
-    body = {"items": [{"completion": "#### 1", "reference": "1"}]}
-    assert httpx.post(f"{token_url}/score?token=s3cret-token", json=body).status_code == 401
-
-
-def test_odd_but_valid_nemo_gym_bodies_are_scored(token_url: str) -> None:
-    for response in ({"output": 5}, {"output": [{"type": "message", "content": 7}]}, {}):
-        reply = httpx.post(
-            f"{token_url}/verify?token=s3cret-token", json={"response": response, "expected_answer": "1"}
-        )
-        assert reply.status_code == 200 and reply.json()["reward"] == 0.0  # no text: no answer
-    big = {"response": {}, "expected_answer": "1", "task_id": 123456789012345678901234567890}
-    echoed = httpx.post(f"{token_url}/verify?token=s3cret-token", json=big).json()
-    assert echoed["task_id"] == 123456789012345678901234567890  # echoed exactly
-
-
-def test_seeded_junk_bodies_never_yield_5xx_on_adapters(token_url: str) -> None:
-    import random
-
-    rng = random.Random(7)
-    fragments = [b"{", b"}", b"[", b"]", b'"query"', b'"prompts"', b'"labels"', b'"response"', b'"label"',
-                 b":", b",", b'"expected_answer"', b'"output"', b'"content"', b"null", b"1e999", b"NaN",
-                 b'"x"', b"7"]  # fmt: skip
-    paths = ["/adapters/openrlhf/gsm8k", "/adapters/slime/gsm8k", "/verify", "/seed_session"]
-    with httpx.Client(base_url=token_url, timeout=30) as client:
-        for _ in range(400):
-            body = b"".join(rng.choice(fragments) for _ in range(rng.randint(0, 30)))
-            reply = client.post(f"{rng.choice(paths)}?token=s3cret-token", content=body)
-            assert reply.status_code < 500, (body, reply.text)
-
-
-@pytest.mark.parametrize(
-    ("path", "body", "status"),
-    [
-        ("/adapters/openrlhf/gsm8k", {"query": ["a", "b"], "prompts": ["a"], "labels": ["1"]}, 422),  # lengths differ
-        ("/adapters/openrlhf/gsm8k", {"query": "not a list"}, 422),  # wrong type
-        ("/adapters/openrlhf/gsm8k", {"query": ["q"] * 17, "prompts": ["q"] * 17, "labels": ["1"] * 17}, 413),  # items
-        ("/adapters/openrlhf/nope", {"query": ["q"], "prompts": ["q"], "labels": ["1"]}, 422),  # unknown verifier
-        ("/adapters/slime/gsm8k", {"prompt": "p"}, 422),  # no response
-        ("/adapters/slime/gsm8k", {"response": "x" * 100_000, "label": "1"}, 413),  # body over the limit
-        ("/verify", {"response": {"output": []}}, 422),  # no expected_answer
-        ("/verify", [1, 2], 422),  # not an object
-        ("/verify", {"response": {}, "expected_answer": None}, 422),  # a null reference
-        ("/verify", {"response": {}, "expected_answer": {"a": 1}}, 422),  # an object as reference
-        ("/verify", {"response": {}, "expected_answer": True}, 422),  # a boolean as reference
-    ],
-)
-def test_bad_bodies_get_a_clear_4xx(token_url: str, path: str, body: object, status: int) -> None:
-    reply = httpx.post(f"{token_url}{path}?token=s3cret-token", content=json.dumps(body))
-    assert reply.status_code == status, reply.text
-    assert reply.json()["error"]
