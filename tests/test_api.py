@@ -32,7 +32,7 @@ def test_score_follows_protocol_v1(client: httpx.Client) -> None:
     assert reply.status_code == 200
     data = ScoreResponse.model_validate(reply.json())
     assert data.request_id == "req-1"
-    assert (data.verifier.name, data.verifier.version) == ("gsm8k", "1.1.0")
+    assert (data.verifier.name, data.verifier.version) == ("gsm8k", "1.2.0")
     assert [r.id for r in data.results] == ["a", "b", "2"]
     assert [r.reward for r in data.results] == [1.5, 0.5, 0.0]
     assert data.results[0].components == {"format": 0.5, "correctness": 1.0}

@@ -33,7 +33,6 @@ CASES = [
     ("The answer is 18", "18", NOTHING, ("no_answer",)),  # last-number mode is off
     ("### 18", "18", NOTHING, ("no_answer",)),  # three hashes are a heading, not a marker
     ("\\boxed{18", "18", NOTHING, ("no_answer",)),  # unclosed box
-    ("<answer>18", "18", NOTHING, ("no_answer",)),  # unclosed tag
     ("", "18", NOTHING, ("no_answer",)),  # empty completion
     ("#### the answer", "18", NOTHING, ("unparsable_answer",)),  # marker without a number
     # --- wrong answers keep the format reward
@@ -103,6 +102,33 @@ def test_spec_case(completion: str, reference: str, components: dict, flags: tup
     assert verdict.components == components
     assert verdict.flags == flags
     assert verdict.reward == sum(components.values())
+
+
+# Answer tags as an HTML parser reads them (issue 20): a tag variant the verifier did not recognise
+# hid its answer, so `<answer>19</answer >#### 18` earned 1.5 against 18.
+TAG_CASES = [
+    ("<answer>19</answer >#### 18", "18", NOTHING, ("conflicting_answers",)),  # space before `>`
+    ("<answer >19</answer>\n#### 18", "18", NOTHING, ("conflicting_answers",)),  # in the opening too
+    ('<Answer class="final">19</ANSWER>\n#### 18', "18", NOTHING, ("conflicting_answers",)),  # attributes, case
+    ("<answer\n>19</answer\t>\n#### 18", "18", NOTHING, ("conflicting_answers",)),  # any HTML whitespace
+    ("<answer/>19</answer/>\n#### 18", "18", NOTHING, ("conflicting_answers",)),  # `/` ends the name
+    ("#### 18\n<answer>19", "18", NOTHING, ("conflicting_answers",)),  # never closed: runs to the end
+    ("#### 18\n<answer>19</answer", "18", NOTHING, ("conflicting_answers",)),  # closing tag never ends
+    ("#### 18\n<answer>19</answer x='>'>", "18", NOTHING, ("conflicting_answers",)),  # `>` in a quoted value
+    ("<answer>18</answer >", "18", FULL, ()),  # a lone answer in such a tag counts
+    ('<answer id="a1">18</answer>', "18", FULL, ()),
+    ("<answer>18", "18", FULL, ()),  # never closed: the rest of the text is the slot
+    ("<answer>18\n\nso the total is 18 dollars", "18", NOTHING, ("multiple_numbers",)),  # ... all of it
+    ("<answers>19</answers>\n#### 18", "18", FULL, ()),  # another element
+    ("< answer>19</answer>\n#### 18", "18", FULL, ()),  # `< answer>` is text to HTML, not a tag
+    ("<answer\n#### 18", "18", FULL, ()),  # an opening tag that never ends opens nothing
+]
+
+
+@pytest.mark.parametrize(("completion", "reference", "components", "flags"), TAG_CASES)
+def test_answer_tags_as_html_reads_them(completion: str, reference: str, components: dict, flags: tuple) -> None:
+    verdict = V.score(completion, reference)
+    assert (verdict.components, verdict.flags) == (components, flags)
 
 
 def test_answer_is_the_canonical_value() -> None:

@@ -67,7 +67,7 @@ class GSM8KVerifier(Verifier):
     """Grade-school math: one numeric final answer, compared exactly with the reference."""
 
     name = "gsm8k"
-    version = "1.1.0"
+    version = "1.2.0"
     components = {"format": FORMAT_REWARD, "correctness": CORRECTNESS_REWARD}
     description = (
         "Final answer as `#### N`, `\\boxed{N}` or `<answer>N</answer>`; format 0.5 when exactly one "
