@@ -131,6 +131,40 @@ def test_answer_tags_as_html_reads_them(completion: str, reference: str, compone
     assert (verdict.components, verdict.flags) == (components, flags)
 
 
+# Scientific notation is a number form (gsm8k 1.2.0), compared exactly; a huge exponent is never
+# expanded: past MAX_EXACT_DIGITS digits written out, it is compared as canonical text (`huge_number`).
+SCIENTIFIC_CASES = [
+    ("#### 2.5e3", "2500", FULL, ()),
+    ("#### 1.8E1", "18", FULL, ()),
+    ("#### 1.8e+1", "18", FULL, ()),
+    ("#### 2.5e-1", "0.25", FULL, ()),
+    ("#### 25E-1 dollars", "2.5", FULL, ()),
+    ("#### $1.8e3", "1800", FULL, ()),
+    ("\\boxed{1.8e1}", "18", FULL, ()),
+    ("<answer>2.50e3</answer>", "#### 2500", FULL, ()),
+    ("#### 1e3", "1001", FORMAT_ONLY, ()),  # exact: no tolerance
+    ("#### 0e999999999", "0", FULL, ()),  # a zero mantissa is zero
+    ("#### 1e999999999", "18", FORMAT_ONLY, ("huge_number",)),  # never expanded
+    ("#### 1e-999999999", "0", FORMAT_ONLY, ("huge_number",)),  # tiny is not zero
+    ("#### 10e999999998", "1e999999999", FULL, ("huge_number",)),  # canonical digits and power
+    ("#### 1e" + "9" * 200_000, "18", FORMAT_ONLY, ("too_long", "huge_number")),  # an exponent of 200k digits
+    ("#### 3eggs", "3", FULL, ()),  # `e` without digits is a word
+]
+
+
+@pytest.mark.parametrize(
+    ("completion", "reference", "components", "flags"), SCIENTIFIC_CASES, ids=lambda v: repr(v)[:40]
+)
+def test_scientific_notation(completion: str, reference: str, components: dict, flags: tuple) -> None:
+    verdict = V.score(completion, reference)
+    assert (verdict.components, verdict.flags) == (components, flags)
+
+
+@pytest.mark.parametrize(("reference", "value"), [("2.5e3", "2500"), ("#### 1.8E1", "18"), ("5e-1", "0.5")])
+def test_scientific_reference(reference: str, value: str) -> None:
+    assert format_value(parse_reference(reference)) == value
+
+
 def test_answer_is_the_canonical_value() -> None:
     assert V.score("#### $1,800.00", "1800").answer == "1800"
     assert V.score("\\boxed{\\frac{6}{8}}", "0.75").answer == "0.75"
@@ -175,6 +209,9 @@ HOSTILE = [
     "1," * 100_000,  # separator soup
     "\x00" * 100_000 + "#### 18",  # NUL bytes
     "#### 1" + "." * 100_000 + "5",  # dots
+    "#### 1e" + "9" * 200_000,  # a 200k-digit exponent
+    "#### " + "1e999999999 " * 20_000,  # many huge exponents
+    "1e" * 100_000,  # exponent soup
 ]
 
 
