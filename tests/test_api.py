@@ -127,7 +127,7 @@ def test_health_ready_verifiers_docs(client: httpx.Client) -> None:
 
 
 def test_metrics_count_items_flags_and_components(client: httpx.Client) -> None:
-    client.post("/score", json={"items": [{"completion": "#### 18 or 20", "reference": "18"}]})
+    client.post("/score", json={"items": [{"completion": "#### 18, 20", "reference": "18"}]})
     text = client.get("/metrics").text
     assert 'rlvr_items_total{status="scored",verifier="gsm8k"}' in text
     assert 'rlvr_flags_total{flag="multiple_numbers",verifier="gsm8k"}' in text

@@ -72,7 +72,7 @@ CASES = [
     # --- hacking
     ("#### 18\n#### 20", "18", NOTHING, ("conflicting_answers",)),  # two final answers
     ("\\boxed{18} ... #### 20", "20", NOTHING, ("conflicting_answers",)),  # across forms
-    ("#### 18 or 20", "18", NOTHING, ("multiple_numbers",)),  # hedged slot
+    ("#### 18 or 20", "18", NOTHING, ("conflicting_answers",)),  # hedged slot: two values stated
     ("#### 18, 20", "18", NOTHING, ("multiple_numbers",)),  # listed slot
     ("#### 18-20", "18", NOTHING, ("multiple_numbers",)),  # range
     ("\\boxed{18, 20}", "18", NOTHING, ("multiple_numbers",)),  # list in a box
@@ -102,6 +102,49 @@ def test_spec_case(completion: str, reference: str, components: dict, flags: tup
     assert verdict.components == components
     assert verdict.flags == flags
     assert verdict.reward == sum(components.values())
+
+
+# A slot whose numbers are joined by relations or `or` states each of them (issue 20): two different
+# values are conflicting answers, one value written twice is one answer. Before 1.2.0 such slots were
+# `multiple_numbers`, whatever the values.
+RELATION_CASES = [
+    ("\\boxed{19 = 18}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 = 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\approx 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\to 19}", "19", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\Rightarrow 19}", "19", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\text{ (or 19)}}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\text{ or } 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 or 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("#### 18 (or 19)", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\ne 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 < 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{19 > 18}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\le 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\geq 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("#### 18 ≈ 19", "18", NOTHING, ("conflicting_answers",)),  # unicode relations
+    ("\\boxed{x = 19 = 18}", "18", NOTHING, ("conflicting_answers",)),  # a chain
+    ("\\boxed{(19 = 18)}", "18", NOTHING, ("conflicting_answers",)),  # wrapped in parentheses
+    ("\\boxed{x = 18}", "18", FULL, ()),  # a variable name is not a value
+    ("#### The answer = 18", "18", FULL, ()),  # nor are words
+    ("\\boxed{18 = 18}", "18", FULL, ()),  # one value, written twice
+    ("\\boxed{\\frac{36}{2} = 18}", "18", FULL, ()),
+    ("\\boxed{18 \\approx 18.0}", "18", FULL, ()),
+    ("#### 1.8e1 or 18", "18", FULL, ()),
+    ("\\boxed{19 = 19}", "18", FORMAT_ONLY, ()),  # one value, wrong
+    ("#### 9 * 2 = 18", "18", NOTHING, ("multiple_numbers",)),  # an expression is never evaluated
+    ("#### 18 or 20, 30", "18", NOTHING, ("multiple_numbers",)),  # a list in a part
+    ("#### " + "18 = " * 64 + "18", "18", FULL, ()),  # 64 relations: still read
+    ("#### " + "18 = " * 65 + "18", "18", NOTHING, ("multiple_numbers",)),  # past 64 relations: not split
+    ("\\boxed{18\\%}", "18", FULL, ()),  # a percent is the number as written ...
+    ("\\boxed{18\\%}", "0.18", FORMAT_ONLY, ()),  # ... not a fraction of one
+]
+
+
+@pytest.mark.parametrize(("completion", "reference", "components", "flags"), RELATION_CASES)
+def test_values_joined_by_relations(completion: str, reference: str, components: dict, flags: tuple) -> None:
+    verdict = V.score(completion, reference)
+    assert (verdict.components, verdict.flags) == (components, flags)
 
 
 # Answer tags as an HTML parser reads them (issue 20): a tag variant the verifier did not recognise
