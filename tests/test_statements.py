@@ -68,7 +68,7 @@ def test_balanced(part: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["statements", "extract", "numeric", "gsm8k"],
+    ["statements", "extract", "numeric", "gsm8k", "math_statements", "math_equiv"],
 )
 def test_docstring_examples(module: str) -> None:
     result = doctest.testmod(importlib.import_module(f"rlvr.services.verifiers.{module}"))
