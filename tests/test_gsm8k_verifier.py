@@ -1,4 +1,4 @@
-"""The gsm8k verifier against every bullet of its spec in DESIGN.md."""
+"""The gsm8k verifier against every rule of docs/verifiers/gsm8k.md."""
 
 from __future__ import annotations
 

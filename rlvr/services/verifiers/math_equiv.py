@@ -1,14 +1,16 @@
 r"""The `math` verifier: symbolic equivalence of a `\boxed{}` answer with a LaTeX reference (math-verify).
 
-Format 0.5 when the completion states exactly one `\boxed{}` answer that parses as math;
-correctness 1.0 when math-verify finds it equal to the reference (`0.5` = `\frac{1}{2}`,
+The rules: docs/verifiers/math.md. Format 0.5 when the completion states exactly one `\boxed{}`
+answer that parses as math; correctness 1.0 when math-verify finds it equal to the reference (`0.5` = `\frac{1}{2}`,
 `\sqrt{4}` = `2`, sets, intervals). A box's content is read as math-verify reads a box: `\$16,\!386.20`
 is 16386.2 and `12 $ and $13` is {12, 13}. Several different boxes are conflicting answers and earn
 nothing, with one exception: when the reference is a collection (a set such as `\{1,2,3\}` or
 `\pm 2`, a tuple, a union of intervals, several solutions `x=1 \text{ or } x=2`), boxes that
 together state it (`\boxed{1}, \boxed{2} and \boxed{3}`) are one answer. Boxed intermediate values
 still conflict: for a single-valued reference any second value does, and for a collection the
-extra values make the joined answer differ from it.
+extra values make the joined answer differ from it. One box states one value: `\boxed{19 = 18}`,
+`\boxed{18 \to 19}` and `\boxed{18 \text{ (or 19)}}` conflict (math_statements.py), and a percent
+is the number as written (`18\%` is 18).
 
 The gold is parsed first, then the answer: `verify(gold, answer)` is not symmetric. SymPy can hang
 on hostile input (`9^{9^{9^{9}}}`), so this verifier runs in the worker pool, whose hard deadline
