@@ -33,7 +33,7 @@ def test_score_follows_protocol_v1(client: httpx.Client) -> None:
     assert reply.status_code == 200
     data = ScoreResponse.model_validate(reply.json())
     assert data.request_id == "req-1"
-    assert (data.verifier.name, data.verifier.version) == ("gsm8k", "1.1.0")
+    assert (data.verifier.name, data.verifier.version) == ("gsm8k", "1.2.0")
     assert [r.id for r in data.results] == ["a", "b", "2"]
     assert [r.reward for r in data.results] == [1.5, 0.5, 0.0]
     assert data.results[0].components == {"format": 0.5, "correctness": 1.0}
@@ -128,7 +128,7 @@ def test_health_ready_verifiers_docs(client: httpx.Client) -> None:
 
 
 def test_metrics_count_items_flags_and_components(client: httpx.Client) -> None:
-    client.post("/score", json={"items": [{"completion": "#### 18 or 20", "reference": "18"}]})
+    client.post("/score", json={"items": [{"completion": "#### 18, 20", "reference": "18"}]})
     text = client.get("/metrics").text
     assert 'rlvr_items_total{status="scored",verifier="gsm8k"}' in text
     assert 'rlvr_flags_total{flag="multiple_numbers",verifier="gsm8k"}' in text

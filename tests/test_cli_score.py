@@ -12,7 +12,7 @@ from tests.conftest import TOKEN
 
 ROWS = [
     {"completion": "#### 18", "reference": "18"},
-    {"completion": "#### 18 or 20", "reference": "18"},
+    {"completion": "#### 18, 20", "reference": "18"},
     {"completion": "#### 1", "reference": "no number"},
 ]
 

@@ -1,4 +1,4 @@
-"""The gsm8k verifier against every bullet of its spec in DESIGN.md."""
+"""The gsm8k verifier against every rule of docs/verifiers/gsm8k.md."""
 
 from __future__ import annotations
 
@@ -33,7 +33,6 @@ CASES = [
     ("The answer is 18", "18", NOTHING, ("no_answer",)),  # last-number mode is off
     ("### 18", "18", NOTHING, ("no_answer",)),  # three hashes are a heading, not a marker
     ("\\boxed{18", "18", NOTHING, ("no_answer",)),  # unclosed box
-    ("<answer>18", "18", NOTHING, ("no_answer",)),  # unclosed tag
     ("", "18", NOTHING, ("no_answer",)),  # empty completion
     ("#### the answer", "18", NOTHING, ("unparsable_answer",)),  # marker without a number
     # --- wrong answers keep the format reward
@@ -73,7 +72,7 @@ CASES = [
     # --- hacking
     ("#### 18\n#### 20", "18", NOTHING, ("conflicting_answers",)),  # two final answers
     ("\\boxed{18} ... #### 20", "20", NOTHING, ("conflicting_answers",)),  # across forms
-    ("#### 18 or 20", "18", NOTHING, ("multiple_numbers",)),  # hedged slot
+    ("#### 18 or 20", "18", NOTHING, ("conflicting_answers",)),  # hedged slot: two values stated
     ("#### 18, 20", "18", NOTHING, ("multiple_numbers",)),  # listed slot
     ("#### 18-20", "18", NOTHING, ("multiple_numbers",)),  # range
     ("\\boxed{18, 20}", "18", NOTHING, ("multiple_numbers",)),  # list in a box
@@ -103,6 +102,110 @@ def test_spec_case(completion: str, reference: str, components: dict, flags: tup
     assert verdict.components == components
     assert verdict.flags == flags
     assert verdict.reward == sum(components.values())
+
+
+# A slot whose numbers are joined by relations or `or` states each of them (issue 20): two different
+# values are conflicting answers, one value written twice is one answer. Before 1.2.0 such slots were
+# `multiple_numbers`, whatever the values.
+RELATION_CASES = [
+    ("\\boxed{19 = 18}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 = 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\approx 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\to 19}", "19", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\Rightarrow 19}", "19", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\text{ (or 19)}}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\text{ or } 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 or 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("#### 18 (or 19)", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\ne 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 < 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{19 > 18}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\le 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("\\boxed{18 \\geq 19}", "18", NOTHING, ("conflicting_answers",)),
+    ("#### 18 ≈ 19", "18", NOTHING, ("conflicting_answers",)),  # unicode relations
+    ("\\boxed{x = 19 = 18}", "18", NOTHING, ("conflicting_answers",)),  # a chain
+    ("\\boxed{(19 = 18)}", "18", NOTHING, ("conflicting_answers",)),  # wrapped in parentheses
+    ("\\boxed{x = 18}", "18", FULL, ()),  # a variable name is not a value
+    ("#### The answer = 18", "18", FULL, ()),  # nor are words
+    ("\\boxed{18 = 18}", "18", FULL, ()),  # one value, written twice
+    ("\\boxed{\\frac{36}{2} = 18}", "18", FULL, ()),
+    ("\\boxed{18 \\approx 18.0}", "18", FULL, ()),
+    ("#### 1.8e1 or 18", "18", FULL, ()),
+    ("\\boxed{19 = 19}", "18", FORMAT_ONLY, ()),  # one value, wrong
+    ("#### 9 * 2 = 18", "18", NOTHING, ("multiple_numbers",)),  # an expression is never evaluated
+    ("#### 18 or 20, 30", "18", NOTHING, ("multiple_numbers",)),  # a list in a part
+    ("#### " + "18 = " * 64 + "18", "18", FULL, ()),  # 64 relations: still read
+    ("#### " + "18 = " * 65 + "18", "18", NOTHING, ("multiple_numbers",)),  # past 64 relations: not split
+    ("\\boxed{18\\%}", "18", FULL, ()),  # a percent is the number as written ...
+    ("\\boxed{18\\%}", "0.18", FORMAT_ONLY, ()),  # ... not a fraction of one
+]
+
+
+@pytest.mark.parametrize(("completion", "reference", "components", "flags"), RELATION_CASES)
+def test_values_joined_by_relations(completion: str, reference: str, components: dict, flags: tuple) -> None:
+    verdict = V.score(completion, reference)
+    assert (verdict.components, verdict.flags) == (components, flags)
+
+
+# Answer tags as an HTML parser reads them (issue 20): a tag variant the verifier did not recognise
+# hid its answer, so `<answer>19</answer >#### 18` earned 1.5 against 18.
+TAG_CASES = [
+    ("<answer>19</answer >#### 18", "18", NOTHING, ("conflicting_answers",)),  # space before `>`
+    ("<answer >19</answer>\n#### 18", "18", NOTHING, ("conflicting_answers",)),  # in the opening too
+    ('<Answer class="final">19</ANSWER>\n#### 18', "18", NOTHING, ("conflicting_answers",)),  # attributes, case
+    ("<answer\n>19</answer\t>\n#### 18", "18", NOTHING, ("conflicting_answers",)),  # any HTML whitespace
+    ("<answer/>19</answer/>\n#### 18", "18", NOTHING, ("conflicting_answers",)),  # `/` ends the name
+    ("#### 18\n<answer>19", "18", NOTHING, ("conflicting_answers",)),  # never closed: runs to the end
+    ("#### 18\n<answer>19</answer", "18", NOTHING, ("conflicting_answers",)),  # closing tag never ends
+    ("#### 18\n<answer>19</answer x='>'>", "18", NOTHING, ("conflicting_answers",)),  # `>` in a quoted value
+    ("<answer>18</answer >", "18", FULL, ()),  # a lone answer in such a tag counts
+    ('<answer id="a1">18</answer>', "18", FULL, ()),
+    ("<answer>18", "18", FULL, ()),  # never closed: the rest of the text is the slot
+    ("<answer>18\n\nso the total is 18 dollars", "18", NOTHING, ("multiple_numbers",)),  # ... all of it
+    ("<answers>19</answers>\n#### 18", "18", FULL, ()),  # another element
+    ("< answer>19</answer>\n#### 18", "18", FULL, ()),  # `< answer>` is text to HTML, not a tag
+    ("<answer\n#### 18", "18", FULL, ()),  # an opening tag that never ends opens nothing
+]
+
+
+@pytest.mark.parametrize(("completion", "reference", "components", "flags"), TAG_CASES)
+def test_answer_tags_as_html_reads_them(completion: str, reference: str, components: dict, flags: tuple) -> None:
+    verdict = V.score(completion, reference)
+    assert (verdict.components, verdict.flags) == (components, flags)
+
+
+# Scientific notation is a number form (gsm8k 1.2.0), compared exactly; a huge exponent is never
+# expanded: past MAX_EXACT_DIGITS digits written out, it is compared as canonical text (`huge_number`).
+SCIENTIFIC_CASES = [
+    ("#### 2.5e3", "2500", FULL, ()),
+    ("#### 1.8E1", "18", FULL, ()),
+    ("#### 1.8e+1", "18", FULL, ()),
+    ("#### 2.5e-1", "0.25", FULL, ()),
+    ("#### 25E-1 dollars", "2.5", FULL, ()),
+    ("#### $1.8e3", "1800", FULL, ()),
+    ("\\boxed{1.8e1}", "18", FULL, ()),
+    ("<answer>2.50e3</answer>", "#### 2500", FULL, ()),
+    ("#### 1e3", "1001", FORMAT_ONLY, ()),  # exact: no tolerance
+    ("#### 0e999999999", "0", FULL, ()),  # a zero mantissa is zero
+    ("#### 1e999999999", "18", FORMAT_ONLY, ("huge_number",)),  # never expanded
+    ("#### 1e-999999999", "0", FORMAT_ONLY, ("huge_number",)),  # tiny is not zero
+    ("#### 10e999999998", "1e999999999", FULL, ("huge_number",)),  # canonical digits and power
+    ("#### 1e" + "9" * 200_000, "18", FORMAT_ONLY, ("too_long", "huge_number")),  # an exponent of 200k digits
+    ("#### 3eggs", "3", FULL, ()),  # `e` without digits is a word
+]
+
+
+@pytest.mark.parametrize(
+    ("completion", "reference", "components", "flags"), SCIENTIFIC_CASES, ids=lambda v: repr(v)[:40]
+)
+def test_scientific_notation(completion: str, reference: str, components: dict, flags: tuple) -> None:
+    verdict = V.score(completion, reference)
+    assert (verdict.components, verdict.flags) == (components, flags)
+
+
+@pytest.mark.parametrize(("reference", "value"), [("2.5e3", "2500"), ("#### 1.8E1", "18"), ("5e-1", "0.5")])
+def test_scientific_reference(reference: str, value: str) -> None:
+    assert format_value(parse_reference(reference)) == value
 
 
 def test_answer_is_the_canonical_value() -> None:
@@ -149,6 +252,9 @@ HOSTILE = [
     "1," * 100_000,  # separator soup
     "\x00" * 100_000 + "#### 18",  # NUL bytes
     "#### 1" + "." * 100_000 + "5",  # dots
+    "#### 1e" + "9" * 200_000,  # a 200k-digit exponent
+    "#### " + "1e999999999 " * 20_000,  # many huge exponents
+    "1e" * 100_000,  # exponent soup
 ]
 
 

@@ -35,6 +35,53 @@ AGREE = [
     (r"\{5\}", r"\boxed{5}", True, 1.5, ()),
     ("10", r"\boxed{\$10} and \boxed{\$20}", False, 0.0, ("conflicting_answers",)),
 ]
+CONFLICT = ("conflicting_answers",)
+# Issue 20: one box stating two values. math-verify reads one side of a relation, or drops the text,
+# and credits the hedge; here two different values conflict unless every one equals the reference.
+BOX_SHAPES_AGREE = [
+    ("18", r"\boxed{18 = 19}", False, 0.0, CONFLICT),
+    ("18", r"\boxed{18 \text{ or } 19}", False, 0.0, CONFLICT),
+    ("18", r"\boxed{18 or 19}", False, 0.0, CONFLICT),
+    ("18", r"\boxed{18 \ne 19}", False, 0.0, CONFLICT),
+    ("18", r"\boxed{18 < 19}", False, 0.0, CONFLICT),
+    ("18", r"\boxed{19 > 18}", False, 0.0, CONFLICT),
+    ("18", r"\boxed{18 \le 19}", False, 0.0, CONFLICT),
+    ("18", r"\boxed{18 \geq 19}", False, 0.0, CONFLICT),
+    ("18", r"\boxed{x = 18}", True, 1.5, ()),  # a variable name is not a value
+    ("18", r"\boxed{18 = 18}", True, 1.5, ()),  # every value equals the reference
+    ("18", r"\boxed{\frac{36}{2} = 18}", True, 1.5, ()),
+    ("18", r"\boxed{18 \approx 18.0}", True, 1.5, ()),
+    ("18", r"\boxed{19 = 19}", False, 0.5, ()),  # one value, written twice, wrong
+    ("0.2", r"\boxed{P(X=3) = 0.2}", True, 1.5, ()),  # a relation inside brackets states no value
+    ("x > 3", r"\boxed{x > 3}", True, 1.5, ()),
+    ("1 < x < 3", r"\boxed{1 < x < 3}", True, 1.5, ()),  # bounds on a variable
+    (r"x=1 \text{ or } x=2", r"\boxed{x=1 \text{ or } x=2}", True, 1.5, ()),  # a collection's elements
+    (r"\{1,2\}", r"\boxed{1 \text{ or } 2}", True, 1.5, ()),
+    (r"x=1 \text{ or } x=2", r"\boxed{x = 1 \text{ (or 4)}} and \boxed{x = 2}", False, 0.0, CONFLICT),
+    ("18", r"\boxed{18\%}", True, 1.5, ()),  # a percent is the number as written
+    (r"18\%", r"\boxed{18}", True, 1.5, ()),
+]
+BOX_SHAPES_OVERRIDE = [
+    ("18", r"\boxed{19 = 18}", True, 0.0, CONFLICT),
+    ("18", r"\boxed{x = 19 = 18}", True, 0.0, CONFLICT),
+    ("18", r"\boxed{(19 = 18)}", True, 0.0, CONFLICT),
+    ("18", r"\boxed{18 \approx 19}", True, 0.0, CONFLICT),
+    ("19", r"\boxed{18 \to 19}", True, 0.0, CONFLICT),
+    ("19", r"\boxed{18 \Rightarrow 19}", True, 0.0, CONFLICT),
+    ("18", r"\boxed{18 \text{ (or 19)}}", True, 0.0, CONFLICT),
+    ("18", r"\boxed{18 \text{ (approximately 19)}}", True, 0.0, CONFLICT),  # numbers in \text{} are values
+    ("19", r"\boxed{19 \text{ cm} = 18 \text{ cm}}", True, 0.0, CONFLICT),
+    (r"\frac{1}{3}", r"\boxed{\frac{1}{3} \approx 0.333}", True, 0.0, CONFLICT),  # an approximation is another value
+    ("2", r"\boxed{x^2 = 4 \implies x = 2}", True, 0.0, CONFLICT),  # box the answer, not the derivation
+    (r"\{1,2,3\}", r"\boxed{1 \approx 4}, \boxed{2}, \boxed{3}", True, 0.0, CONFLICT),  # also among boxes
+    # math-verify reads an integer percent as written against an integer, as a fraction against a decimal
+    ("0.18", r"\boxed{18\%}", True, 0.5, ()),
+    ("18.0", r"\boxed{18\%}", False, 1.5, ()),
+    ("18.5", r"\boxed{18.5\%}", False, 1.5, ()),
+    ("0.185", r"\boxed{18.5\%}", True, 0.5, ()),
+    (r"18\%", r"\boxed{0.18}", True, 0.5, ()),
+]
+AGREE += BOX_SHAPES_AGREE
 # Deliberate departures: the one-answer rule (boxed intermediate values earn nothing), a single
 # interval is not a collection, and each box is read on its own (math-verify joins `\boxed{1}, \boxed{234}`
 # into `1,234` = 1234; it keeps a union of boxed intervals as a set of intervals).
@@ -53,6 +100,7 @@ OVERRIDE = [
     ("1234", r"\boxed{1}, \boxed{234}", True, 0.0, ("conflicting_answers",)),
     (r"\{1,234\}", r"\boxed{1}, \boxed{234}", False, 1.5, ()),
     (r"(-\infty,1)\cup(2,\infty)", r"\boxed{(-\infty,1)} and \boxed{(2,\infty)}", False, 1.5, ()),
+    *BOX_SHAPES_OVERRIDE,
 ]
 
 
@@ -87,4 +135,4 @@ def test_through_a_real_server(serve) -> None:
         ("scored", reward, flags) for *_, reward, flags in rows
     ]
     description = httpx.get(f"{url}/verifiers").json()["verifiers"][0]
-    assert description["version"] == "1.1.0" and "collection" in description["description"]
+    assert description["version"] == "1.2.0" and "collection" in description["description"]

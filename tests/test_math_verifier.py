@@ -32,6 +32,9 @@ CASES = [
     ("the answer is 0.5", "0.5", NOTHING, ("no_answer",)),  # no box
     ("\\boxed{1} or \\boxed{2}", "1", NOTHING, ("conflicting_answers",)),  # two answers
     ("\\boxed{" + "x+" * 600 + "1}", "1", NOTHING, ("too_long",)),  # not handed to SymPy
+    ("\\boxed{" + "1 = " * 64 + "1}", "1", FULL, ()),  # one value, however often it is written
+    ("\\boxed{" + "1 = " * 65 + "1}", "1", NOTHING, ("conflicting_answers",)),  # past 64 relations: not read
+    ("\\boxed{18\\%}", "18", FULL, ()),  # a percent is the number as written
 ]
 
 

@@ -42,7 +42,7 @@ def test_two_grpo_steps_against_the_service(tmp_path: Path, tiny_model_dir: Path
 
     manifest = json.loads((out / "run_manifest.json").read_text())
     assert manifest["verifiers"]["gsm8k"]["name"] == "gsm8k"
-    assert manifest["verifiers"]["gsm8k"]["version"] == "1.1.0"
+    assert manifest["verifiers"]["gsm8k"]["version"] == "1.2.0"
     assert manifest["reward_functions"] == ["format", "correctness"]
 
     # One /score request per generation batch, whatever the number of components.

@@ -1,7 +1,9 @@
 r"""Finds final-answer slots in a completion: `#### …`, `\boxed{…}` and `<answer>…</answer>`.
 
+Answer tags are read as an HTML parser reads them (any case, whitespace or attributes before `>`;
+an answer never closed runs to the end of the text); docs/verifiers/gsm8k.md has the rules.
 Every scan is linear in the text's length: brace matching is one pass, nested boxes are read
-once (inside their outermost box), and unclosed tags cost one look-up, however many there are.
+once (inside their outermost box), and each `>` that ends a tag is searched for once.
 
 >>> [a.slot for a in final_answers(r"so \boxed{\frac{1}{2}} and #### 0.5")]
 ['\\frac{1}{2}', ' 0.5']
@@ -18,8 +20,9 @@ _HASH_MARKER = re.compile(r"#{4,}")
 _BOX_OPEN = re.compile(r"\\(?:boxed|fbox)\s*\{")
 # A box opening, an escaped brace (`\{`, not grouping) or a brace.
 _BOX_OR_BRACE = re.compile(r"\\(?:boxed|fbox)\s*\{|\\[{}]|[{}]")
-_ANSWER_OPEN = re.compile(r"<answer>", re.IGNORECASE)
-_ANSWER_CLOSE = re.compile(r"</answer>", re.IGNORECASE)
+# HTML tags: the name ends at whitespace, `/` or `>`; the tag (attributes and all) at the next `>`.
+_ANSWER_OPEN = re.compile(r"<answer(?=[\t\n\f\r />])", re.IGNORECASE)
+_ANSWER_CLOSE = re.compile(r"</answer(?=[\t\n\f\r />])", re.IGNORECASE)
 _BLANK = re.compile(r"[ \t\r\n]*")
 
 
@@ -102,20 +105,37 @@ def boxed_answers(text: str) -> list[FinalAnswer]:
 
 
 def _tag_answers(text: str) -> list[FinalAnswer]:
+    """Every `<answer …>…</answer …>`, read as HTML reads it.
+
+    A tag ends at the first `>` after its name (HTML's quoted attribute values are not honoured: a
+    `>` inside one ends the tag early, which only puts more text in the slot). An opening inside an
+    answer is part of that answer; an answer never closed, or whose closing tag never ends, runs to
+    the end of the text, so that no malformed tag hides what it opened. Each `>` is searched for at
+    most once: tag starts only move forward, so a search never rescans what an earlier one passed.
+    """
     if "<" not in text or _ANSWER_OPEN.search(text) is None:
         return []
     closes = _ANSWER_CLOSE.finditer(text)  # read alongside the openings, never listed whole
     close = next(closes, None)
-    answers, covered = [], -1
+    answers: list[FinalAnswer] = []
+    covered = gt = -1
     for m in _ANSWER_OPEN.finditer(text):
         if m.start() < covered:
             continue  # an opening tag inside the previous answer
-        while close is not None and close.start() < m.end():
+        if gt < m.end():
+            gt = text.find(">", m.end())
+        if gt < 0:
+            break  # this tag, and every later one, never ends: HTML reads no element
+        while close is not None and close.start() <= gt:
             close = next(closes, None)
         if close is None:
+            answers.append(FinalAnswer("tag", m.start(), text[gt + 1 :]))
             break
-        answers.append(FinalAnswer("tag", m.start(), text[m.end() : close.start()]))
-        covered = close.end()
+        answers.append(FinalAnswer("tag", m.start(), text[gt + 1 : close.start()]))
+        gt = text.find(">", close.end())
+        if gt < 0:
+            break  # the closing tag never ends: nothing after it is a tag
+        covered = gt + 1
         close = next(closes, None)
     return answers
 

@@ -2,14 +2,17 @@
 
 A final answer is `#### <slot>` (slot: the rest of the line, or the next line when that is
 blank), `\\boxed{<slot>}` or `<answer><slot></answer>`; nothing else counts. Every final
-answer in the whole completion is read. Every scan is linear in the completion's length,
-so hostile input (huge numbers, deep nesting, NUL bytes) is scored quickly, inline.
+answer in the whole completion is read. A slot that joins numbers by relations or `or`
+(`19 = 18`, `18 \\to 19`, `18 or 20`) states each of them. Every scan is linear in the
+completion's length, so hostile input (huge numbers, deep nesting, NUL bytes) is scored quickly, inline.
 
 >>> v = GSM8KVerifier()
 >>> v.score("48/2 = 24, so 48 + 24 = 72.\\n#### The final answer is 72", "#### 72").components
 {'format': 0.5, 'correctness': 1.0}
->>> v.score("#### 18 or 20", "18").flags
+>>> v.score("#### 18, 20", "18").flags
 ('multiple_numbers',)
+>>> v.score(r"\\boxed{19 = 18}", "18").flags
+('conflicting_answers',)
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from functools import lru_cache
 from rlvr.services.verifiers.base import Verdict, Verifier
 from rlvr.services.verifiers.extract import count_markers, final_answers
 from rlvr.services.verifiers.numeric import BigNumber, Number, Value, count_numbers, find_numbers, format_value
+from rlvr.services.verifiers.statements import split_statement
 
 FORMAT_REWARD = 0.5
 CORRECTNESS_REWARD = 1.0
@@ -63,11 +67,31 @@ def _parse_reference(reference: str) -> Value:
     return numbers[0].value
 
 
+def stated_numbers(slot: str) -> list[Number] | None:
+    """The numbers a slot of several numbers states, one per part between relation signs and `or`
+    (`x = 19 = 18`: 19 and 18); None when it lists them otherwise (`18, 20`, `18-20`, `9 * 2`).
+
+    >>> [format_value(n.value) for n in stated_numbers(r"18 \\text{ (or 19)}") or ()]
+    ['18', '19']
+    """
+    chains = split_statement(slot)
+    parts = [part for chain in chains for part in chain.parts] if chains is not None else []
+    if len(parts) < 2:
+        return None  # no separator (or too many): several numbers side by side
+    stated = []
+    for part in parts:
+        numbers = find_numbers(part, limit=2)
+        if len(numbers) > 1:
+            return None
+        stated += numbers
+    return stated
+
+
 class GSM8KVerifier(Verifier):
     """Grade-school math: one numeric final answer, compared exactly with the reference."""
 
     name = "gsm8k"
-    version = "1.1.0"
+    version = "1.2.0"
     components = {"format": FORMAT_REWARD, "correctness": CORRECTNESS_REWARD}
     description = (
         "Final answer as `#### N`, `\\boxed{N}` or `<answer>N</answer>`; format 0.5 when exactly one "
@@ -96,11 +120,12 @@ class GSM8KVerifier(Verifier):
         values: dict[Value, Number] = {}
         ambiguous = False
         for answer in answers:
-            numbers = find_numbers(answer.slot, limit=2)  # only one-or-several matters
-            if len(numbers) > 1:
-                ambiguous = True
-            elif numbers:
-                values.setdefault(numbers[0].value, numbers[0])
+            numbers: list[Number] | None = find_numbers(answer.slot, limit=2)  # only one-or-several matters
+            if numbers and len(numbers) > 1:
+                numbers = stated_numbers(answer.slot)  # `19 = 18`, `18 or 20`: each is a value stated
+                ambiguous = ambiguous or numbers is None
+            for number in numbers or ():
+                values.setdefault(number.value, number)
         if ambiguous:
             flags.append("multiple_numbers")
         if len(values) > 1:

@@ -1,14 +1,16 @@
 r"""The `math` verifier: symbolic equivalence of a `\boxed{}` answer with a LaTeX reference (math-verify).
 
-Format 0.5 when the completion states exactly one `\boxed{}` answer that parses as math;
-correctness 1.0 when math-verify finds it equal to the reference (`0.5` = `\frac{1}{2}`,
+The rules: docs/verifiers/math.md. Format 0.5 when the completion states exactly one `\boxed{}`
+answer that parses as math; correctness 1.0 when math-verify finds it equal to the reference (`0.5` = `\frac{1}{2}`,
 `\sqrt{4}` = `2`, sets, intervals). A box's content is read as math-verify reads a box: `\$16,\!386.20`
 is 16386.2 and `12 $ and $13` is {12, 13}. Several different boxes are conflicting answers and earn
 nothing, with one exception: when the reference is a collection (a set such as `\{1,2,3\}` or
 `\pm 2`, a tuple, a union of intervals, several solutions `x=1 \text{ or } x=2`), boxes that
 together state it (`\boxed{1}, \boxed{2} and \boxed{3}`) are one answer. Boxed intermediate values
 still conflict: for a single-valued reference any second value does, and for a collection the
-extra values make the joined answer differ from it.
+extra values make the joined answer differ from it. One box states one value: `\boxed{19 = 18}`,
+`\boxed{18 \to 19}` and `\boxed{18 \text{ (or 19)}}` conflict (math_statements.py), and a percent
+is the number as written (`18\%` is 18).
 
 The gold is parsed first, then the answer: `verify(gold, answer)` is not symmetric. SymPy can hang
 on hostile input (`9^{9^{9^{9}}}`), so this verifier runs in the worker pool, whose hard deadline
@@ -35,6 +37,7 @@ from typing import Any
 
 from rlvr.services.verifiers.base import Verdict, Verifier
 from rlvr.services.verifiers.extract import boxed_answers
+from rlvr.services.verifiers.math_statements import conflicting, may_state_several
 
 FORMAT_REWARD = 0.5
 CORRECTNESS_REWARD = 1.0
@@ -45,6 +48,13 @@ MAX_REFERENCE_CHARS = 2_000
 logging.getLogger("math_verify").setLevel(logging.ERROR)
 
 _MATH_DOLLAR = re.compile(r"(?<!\\)\$")  # a `$` that opens or closes math mode; `\$` is a dollar sign
+_PERCENT = re.compile(r"\\?%")
+
+
+def without_percent(text: str) -> str:
+    r"""A percent is the number as written: `18\%` is 18, never 0.18 (math-verify takes `18\%` for 18
+    against `18` and for 0.18 against `0.18`; one box must mean one thing)."""
+    return _PERCENT.sub("", text) if "%" in text else text
 
 
 def _boxed(text: str) -> str:
@@ -75,7 +85,7 @@ def parse_gold(reference: str) -> tuple[Any, ...]:
     """The reference parsed as math; ValueError naming the problem when it cannot be."""
     if len(reference) > MAX_REFERENCE_CHARS:
         raise ValueError(f"reference is {len(reference)} characters; the limit is {MAX_REFERENCE_CHARS}")
-    gold = _parse(_reference_latex(reference))
+    gold = _parse(_reference_latex(without_percent(reference)))
     if not gold:
         shown = reference if len(reference) <= 80 else reference[:77] + "..."
         raise ValueError(f"reference {shown!r} does not parse as math")
@@ -127,7 +137,7 @@ class MathVerifier(Verifier):
     """MATH-style answers: expressions, fractions, radicals, sets and intervals, compared symbolically."""
 
     name = "math"
-    version = "1.1.0"
+    version = "1.2.0"
     components = {"format": FORMAT_REWARD, "correctness": CORRECTNESS_REWARD}
     description = (
         "One \\boxed{} answer (format 0.5), symbolically equal to the LaTeX reference by math-verify "
@@ -145,13 +155,17 @@ class MathVerifier(Verifier):
         gold = parse_gold(reference)
         nothing = {"format": 0.0, "correctness": 0.0}
         # distinct slots, in order of appearance
-        slots = list(dict.fromkeys(" ".join(box.slot.split()) for box in boxed_answers(completion)))
+        slots = list(dict.fromkeys(" ".join(without_percent(box.slot).split()) for box in boxed_answers(completion)))
         if not slots:
             return Verdict(components=nothing, flags=("no_answer",))
+        gold_value = _value(gold)
         if len(slots) == 1:
             (slot,) = slots
             if len(slot) > MAX_ANSWER_CHARS:
                 return Verdict(components=nothing, flags=("too_long",))
+            collection = gold_value is not None and is_collection(gold_value)
+            if may_state_several(slot) and conflicting(slot, gold_value, collection):
+                return Verdict(components=nothing, flags=("conflicting_answers",))
             answer = _parse(_boxed(slot))
             if not answer:
                 return Verdict(components=nothing, flags=("unparsable_answer",))
@@ -161,11 +175,12 @@ class MathVerifier(Verifier):
                 answer=slot,
             )
         # Several different boxes: one answer only if the reference is a collection they state together.
-        gold_value = _value(gold)
         if gold_value is None or not is_collection(gold_value):
             return Verdict(components=nothing, flags=("conflicting_answers",))
         if sum(len(slot) for slot in slots) > MAX_ANSWER_CHARS:
             return Verdict(components=nothing, flags=("too_long",))
+        if any(may_state_several(slot) and conflicting(slot, gold_value, True) for slot in slots):
+            return Verdict(components=nothing, flags=("conflicting_answers",))
         values = [_value(_parse(_boxed(slot))) for slot in slots]
         if any(value is None for value in values):
             return Verdict(components=nothing, flags=("conflicting_answers",))

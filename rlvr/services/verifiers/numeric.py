@@ -1,12 +1,15 @@
 """Reads the numbers written in a piece of text, exactly and in linear time.
 
 Handles `$`, thousands separators, trailing periods, markdown emphasis, `%`, leading zeros,
-decimals, `a/b` and `\\frac{a}{b}` fractions and unicode minus signs. Values are exact
-`Fraction`s; a number too long to convert cheaply becomes a `BigNumber` compared as text.
-Nothing is ever evaluated.
+decimals, scientific notation (`2.5e3`), `a/b` and `\\frac{a}{b}` fractions and unicode minus
+signs. Values are exact `Fraction`s; a number too long to convert cheaply (more than
+MAX_EXACT_DIGITS digits written out, `1e999999999` included) becomes a `BigNumber` compared as
+text. Nothing is ever evaluated. The rules: docs/verifiers/gsm8k.md.
 
 >>> [str(n.value) for n in find_numbers("It costs $1,800.00, or **-3/4** of 2,400.")]
 ['1800', '-3/4', '2400']
+>>> [str(n.value) for n in find_numbers("2.5e3 and 1.8E-1")]
+['2500', '9/50']
 >>> find_numbers("\\\\frac{3}{4}")[0].value
 Fraction(3, 4)
 """
@@ -41,8 +44,11 @@ _NUMBER = re.compile(
     r"(?:(?P<neg>-) ?)?(?:\$ ?)?(?=\.?[0-9])"
     r"(?P<int>[0-9]{1,3}(?:,[0-9]{3}(?![0-9]))++|[0-9]+)?"
     r"(?:\.(?P<frac>[0-9]+))?"
+    r"(?:[eE](?P<exp>[+-]?[0-9]++))?"
     r"(?: ?/ ?(?P<den>[0-9]+))?"
 )
+# Exponents longer than this are never converted to int (int() of a long digit string is quadratic).
+MAX_EXPONENT_DIGITS = 18
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +99,37 @@ def _decimal(neg: bool, int_part: str, frac_part: str) -> Value:
     return -value if neg else value
 
 
+def _scientific(neg: bool, int_part: str, frac_part: str, exponent: str) -> Value:
+    """`mantissa × 10^exponent`, exact while written out it would fit MAX_EXACT_DIGITS digits (as a
+    plain decimal would); beyond that a BigNumber holding the canonical `<digits>e<power>`, so that
+    `1e999999999` costs what its text costs and equals `10e999999998`, never a value it is not."""
+    digits = (int_part.replace(",", "") + frac_part).lstrip("0")
+    if not digits:
+        return 0  # a zero mantissa is zero, whatever the exponent
+    significant = digits.rstrip("0")
+    shift = len(digits) - len(significant) - len(frac_part)  # value = significant × 10^(exponent + shift)
+    sign = "-" if neg else ""
+    exp_neg, magnitude = exponent.startswith("-"), exponent.lstrip("+-").lstrip("0") or "0"
+    if len(magnitude) > MAX_EXPONENT_DIGITS:
+        return BigNumber(f"{sign}{significant}e{'-' if exp_neg else ''}{magnitude}" + (f"{shift:+d}" if shift else ""))
+    power = (-int(magnitude) if exp_neg else int(magnitude)) + shift
+    written = len(significant) + power if power >= 0 else max(len(significant), -power)  # digits written out
+    if written > MAX_EXACT_DIGITS:
+        return BigNumber(f"{sign}{significant}e{power}")
+    value = Fraction(int(significant) * 10**power) if power >= 0 else Fraction(int(significant), 10**-power)
+    return -value if neg else value
+
+
 def _parse_match(match: re.Match[str]) -> Number | None:
     int_part, frac_part, den = match.group("int"), match.group("frac"), match.group("den")
     if int_part is None and frac_part is None:
         return None
     neg = match.group("neg") is not None
-    value = _decimal(neg, int_part or "", frac_part or "")
+    exponent = match.group("exp")
+    if exponent is None:
+        value = _decimal(neg, int_part or "", frac_part or "")
+    else:
+        value = _scientific(neg, int_part or "", frac_part or "", exponent)
     if den is not None:
         den_value = _decimal(False, den, "")
         if den_value == 0:
