@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from rlvr.services.protocol import Status
+from rlvr.services.runtime.telemetry import OpsMetrics
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _REWARD_BUCKETS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0)
@@ -56,6 +57,7 @@ class Metrics:
         self.worker_restarts = Counter(
             "rlvr_worker_restarts", "Pool workers killed and replaced after a deadline.", registry=r
         )
+        self.ops = OpsMetrics(r)  # completion length, sandbox layers (telemetry.py)
 
     def observe_results(self, verifier: str, results: Iterable[dict]) -> None:
         """Count one batch of result dicts (status, components, flags)."""

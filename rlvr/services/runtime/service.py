@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from rlvr.services.protocol import ScoreRequest, VerifierDescription
+from rlvr.services.runtime.cache import VerdictCache
 from rlvr.services.runtime.errors import ApiError
 from rlvr.services.runtime.metrics import Metrics
 from rlvr.services.runtime.pool import WorkerPool
@@ -53,10 +54,12 @@ class ScoringService:
         self.pool = WorkerPool(
             specs, settings.workers, settings.item_deadline_s, metrics.worker_restarts.inc, settings.spares
         )
+        self.cache = VerdictCache(settings.verdict_cache_bytes, metrics.registry)
         self.ready = False
         self._details: dict[str, dict[str, object]] = {}
         self._inflight = 0
         self._inflight_bytes = 0
+        metrics.ops.track_inflight(lambda: self._inflight_bytes, settings.max_inflight_bytes)
         # One thread for every inline verifier: abandoned work can burn at most one core.
         self._inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rlvr-inline")
 
@@ -71,6 +74,7 @@ class ScoringService:
             except Exception as exc:  # facts for GET /verifiers: a plugin's bug there must not stop the service
                 log.exception("verifier %s: details() failed", verifier.name)
                 self._details[verifier.name] = {"error": f"{type(exc).__name__}: {exc}"}
+        self.metrics.ops.export_sandboxes(self._details, self.settings.expected_sandbox_layers)
         self.ready = True
 
     async def close(self) -> None:
@@ -212,12 +216,15 @@ class ScoringService:
         request_id = request.request_id or uuid.uuid4().hex
         deadline_s = self.deadline_s(request)
         items = [(item.completion, item.reference) for item in request.items]
-        outcomes = await self._unique_outcomes(verifier, items, deadline_s)
+        outcomes = await self.cache.outcomes(
+            verifier, items, lambda todo: self._unique_outcomes(verifier, todo, deadline_s)
+        )
         results = [
             outcome.to_dict(item.id if item.id is not None else str(index))
             for index, (item, outcome) in enumerate(zip(request.items, outcomes, strict=True))
         ]
         self.metrics.observe_results(verifier.name, results)
+        self.metrics.ops.observe_lengths(verifier.name, (completion for completion, _ in items), results)
         log.info(
             "scored",
             extra={

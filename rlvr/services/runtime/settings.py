@@ -81,6 +81,16 @@ class Settings(BaseSettings):
     nemo_gym_reference_field: str = Field(
         default="expected_answer", description="The NeMo Gym task field that holds the reference."
     )
+    verdict_cache_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=0,
+        description="Bytes of the per-process cache of reproducible verdicts (docs/operations.md); 0 turns it off.",
+    )
+    expected_sandbox_layers: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Sandbox layers a sandboxed verifier must have (e.g. bwrap,fs,netns,pidns,rlimits,seccomp,"
+        "tmpfs,uid); each one missing reads 0 in `rlvr_sandbox_layer` (alert RlvrSandboxLayerMissing).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("api_token", mode="before")
@@ -103,6 +113,13 @@ class Settings(BaseSettings):
     @property
     def spares(self) -> int:
         return self.workers if self.spare_workers is None else self.spare_workers
+
+    @field_validator("expected_sandbox_layers", mode="before")
+    @classmethod
+    def _split_layers(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
 
     @field_validator("verifiers", mode="before")
     @classmethod
