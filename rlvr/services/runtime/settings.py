@@ -5,7 +5,8 @@ RLVR_API_TOKEN=secret RLVR_VERIFIERS=gsm8k,math rlvr serve
 Memory is bounded by design: the bodies of admitted requests total at most `max_inflight_bytes`,
 and each admitted byte costs about three at its peak (the body, the strings parsed out of it,
 the verifier's slices and the response), so the defaults need about 3 x 64 MiB = 192 MiB plus
-the server and its pool (2 workers + 2 spares, 40 to 90 MiB each): inside the 512 Mi that k8s
+the server and its pool (2 workers + 2 spares, 40 to 90 MiB each) and the verdict cache (16 MiB, its
+entries' own bytes counted): inside the 512 Mi that k8s
 gives the gsm8k service (429 MiB measured at the worst admitted load, benchmarks/bench_hardening.py)
 and the 1 Gi of the math service. `tests/test_hardening.py` checks the peak against 512 MiB.
 """
