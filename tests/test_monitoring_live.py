@@ -141,6 +141,7 @@ def scraped() -> Iterator[tuple[Prometheus, float]]:
         "RLVR_VERIFIERS": "gsm8k,math,code",
         "RLVR_ITEM_DEADLINE_S": "1",
         "RLVR_MAX_CONCURRENT_REQUESTS": "1",
+        "RLVR_VERDICT_CACHE_BYTES": "8388608",  # off by default
         "RLVR_EXPECTED_SANDBOX_LAYERS": f"{layers},made-up-layer",  # one missing: RlvrSandboxLayerMissing's series
     }
     with serve_process(env) as (_, url), tempfile.TemporaryDirectory() as storage:
