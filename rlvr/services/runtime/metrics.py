@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from rlvr.services.protocol import Status
+from rlvr.services.runtime.telemetry import OpsMetrics
 from rlvr.services.verifiers.outcome import Outcome
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -76,6 +77,7 @@ class Metrics:
         self.worker_restarts = Counter(
             "rlvr_worker_restarts", "Pool workers killed and replaced after a deadline.", registry=r
         )
+        self.ops = OpsMetrics(r)  # completion length, sandbox layers (telemetry.py)
 
     def observe_outcomes(self, verifier: str, outcomes: Iterable[Outcome]) -> None:
         """Count one batch of outcomes (status, components, flags)."""

@@ -18,6 +18,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from rlvr.services.protocol import ScoreRequest, VerifierDescription
+from rlvr.services.runtime.cache import VerdictCache
 from rlvr.services.runtime.metrics import Metrics
 from rlvr.services.runtime.pool import WorkerPool
 from rlvr.services.runtime.remote import RemoteVerifier
@@ -56,6 +57,7 @@ class ScoringService:
             self.pool = WorkerPool(
                 specs, settings.workers, settings.item_deadline_s, metrics.worker_restarts.inc, settings.spares
             )
+        self.cache = VerdictCache(settings.verdict_cache_bytes, metrics.registry)
         self.hosted: dict[str, Verifier | RemoteVerifier] = {**self.verifiers, **self.remote}
         self.default = settings.default_verifier
         if self.default is not None and self.default not in self.hosted:
@@ -81,6 +83,7 @@ class ScoringService:
             except Exception as exc:  # facts for GET /verifiers: a plugin's bug there must not stop the service
                 log.exception("verifier %s: details() failed", verifier.name)
                 self._details[verifier.name] = {"error": f"{type(exc).__name__}: {exc}"}
+        self.metrics.ops.export_sandboxes(self._details, self.settings.expected_sandbox_layers)
         self.ready = True
 
     async def close(self) -> None:
@@ -219,8 +222,12 @@ class ScoringService:
         if name in self.remote:
             outcomes = await self.remote[name].score(items, deadline_s, request_id)
         else:
-            outcomes = await self._unique_outcomes(self.verifiers[name], items, deadline_s)
+            verifier = self.verifiers[name]
+            outcomes = await self.cache.outcomes(
+                verifier, items, lambda todo: self._unique_outcomes(verifier, todo, deadline_s)
+            )
         self.metrics.observe_outcomes(name, outcomes)
+        self.metrics.ops.observe_lengths(name, (completion for completion, _ in items), outcomes)
         return outcomes
 
 

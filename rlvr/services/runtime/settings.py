@@ -5,7 +5,8 @@ RLVR_API_TOKEN=secret RLVR_VERIFIERS=gsm8k,math rlvr serve
 Memory is bounded by design: the bodies of admitted requests total at most `max_inflight_bytes`,
 and each admitted byte costs about three at its peak (the body, the strings parsed out of it,
 the verifier's slices and the response), so the defaults need about 3 x 64 MiB = 192 MiB plus
-the server and its pool (2 workers + 2 spares, 40 to 90 MiB each): inside the 512 Mi that k8s
+the server and its pool (2 workers + 2 spares, 40 to 90 MiB each), plus the verdict cache when turned
+on (RLVR_VERDICT_CACHE_BYTES, its entries' own bytes counted): inside the 512 Mi that k8s
 gives the gsm8k service (429 MiB measured at the worst admitted load, benchmarks/bench_hardening.py)
 and the 1 Gi of the math service. `tests/test_hardening.py` checks the peak against 512 MiB.
 """
@@ -91,6 +92,16 @@ class Settings(BaseSettings):
     nemo_gym_reference_field: str = Field(
         default="expected_answer", description="The NeMo Gym task field that holds the reference."
     )
+    verdict_cache_bytes: int = Field(
+        default=0,  # off: no exact repeat in GRPO-like sampling (benchmarks/bench_cache.py)
+        ge=0,
+        description="Bytes of the per-process cache of reproducible verdicts (docs/operations.md); 0 turns it off.",
+    )
+    expected_sandbox_layers: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Sandbox layers a sandboxed verifier must have (e.g. bwrap,fs,netns,pidns,rlimits,seccomp,"
+        "tmpfs,uid); each one missing reads 0 in `rlvr_sandbox_layer` (alert RlvrSandboxLayerMissing).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("api_token", "upstream_token", mode="before")
@@ -113,6 +124,13 @@ class Settings(BaseSettings):
     @property
     def spares(self) -> int:
         return self.workers if self.spare_workers is None else self.spare_workers
+
+    @field_validator("expected_sandbox_layers", mode="before")
+    @classmethod
+    def _split_layers(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
 
     @field_validator("verifiers", mode="before")
     @classmethod

@@ -52,6 +52,10 @@ class Verifier:
         """What makes two completions score alike for one reference; None: never deduplicated."""
         return None
 
+    def reproducible(self, verdict: Verdict) -> bool:
+        """Whether scoring the same item again gives this verdict again (the service may then cache it)."""
+        return True
+
     def details(self) -> dict[str, object]:
         """Facts about this instance that `GET /verifiers` shows (e.g. the code sandbox's layers)."""
         return {}

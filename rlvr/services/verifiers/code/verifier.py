@@ -43,6 +43,10 @@ class CodeVerifier(Verifier):
         sandbox_info = {"mode": caps.mode, "layers": list(caps.layers), "zygote": caps.zygote}
         return {"sandbox": {**sandbox_info, "problems": list(caps.problems)}}
 
+    def reproducible(self, verdict: Verdict) -> bool:
+        """A run that hit its time or memory limit may pass on a less loaded machine: never cached."""
+        return not {"time_limit", "memory_limit"} & set(verdict.flags)
+
     def item_budget_s(self, reference: str) -> float | None:
         """The reference's own limits: every test's time limit, the sandbox's margins, time to reap."""
         try:
