@@ -23,8 +23,9 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.table import Table
-from rlvr.services.runtime.local_server import serve_process
 from tqdm import tqdm
+
+from rlvr.testing.processes import serve_process
 
 ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger("bench_cache")

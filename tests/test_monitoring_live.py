@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from rlvr.services.runtime.local_server import free_port, serve_process
 
 from rlvr.services.verifiers.code import sandbox
+from rlvr.testing.processes import free_port, serve_process
 from tests.code_cases import STDIO, require_sandbox
 from tests.monitoring import RULES, binary, panel_queries, rules, signals
 

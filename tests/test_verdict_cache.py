@@ -13,13 +13,13 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
-from rlvr.services.runtime.local_server import serve_process
 
 from rlvr.services.protocol import Status
 from rlvr.services.runtime.cache import VerdictCache, entry_bytes, item_key
-from rlvr.services.runtime.scoring import Outcome, score_one
 from rlvr.services.verifiers.base import Verdict, Verifier
 from rlvr.services.verifiers.gsm8k import GSM8KVerifier
+from rlvr.services.verifiers.outcome import Outcome, score_one
+from rlvr.testing.processes import serve_process
 from tests.code_cases import CALL, CHECK, STDIO, require_sandbox
 from tests.conftest import GSM8K_DIR, require_shared_data
 

@@ -18,8 +18,8 @@ from collections.abc import Awaitable, Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from rlvr.services.protocol import Status
-from rlvr.services.runtime.scoring import Outcome
 from rlvr.services.verifiers.base import Verdict, Verifier
+from rlvr.services.verifiers.outcome import Outcome
 
 Key = tuple[str, str, bytes, bytes]
 Items = list[tuple[str, str]]
