@@ -27,8 +27,8 @@ from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
 
+from rlvr.services import sandbox
 from rlvr.services.runtime.local_server import serve_process
-from rlvr.services.verifiers.code import sandbox
 from rlvr.services.verifiers.code.verifier import CodeVerifier
 from rlvr.trainer.code_tasks import STDIO_SET, humaneval_reference, humaneval_rows
 

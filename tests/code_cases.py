@@ -7,8 +7,9 @@ import os
 
 import pytest
 
-from rlvr.services.verifiers.code import sandbox, slots
-from rlvr.services.verifiers.code.config import sandbox_settings
+from rlvr.services import sandbox
+from rlvr.services.sandbox import slots
+from rlvr.services.sandbox.settings import sandbox_settings
 
 STDIO = json.dumps({"tests": [{"stdin": "3 4\n", "stdout": "7\n"}, {"stdin": "10 -2\n", "stdout": "8"}]})
 CALL = json.dumps(

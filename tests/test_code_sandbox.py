@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from rlvr.services.verifiers.code import sandbox, zygote
+from rlvr.services import sandbox
+from rlvr.services.sandbox import zygote
 from tests.code_cases import CALL, CHECK, STDIO, sandbox_processes
 
 SECRET_TOKEN = "rlvr-test-secret-4711"

@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from rlvr.services.verifiers.code import runner, sandbox
+from rlvr.services import sandbox
+from rlvr.services.verifiers.code import runner
 from rlvr.services.verifiers.code.judge import TestOutcome, judge
 from rlvr.services.verifiers.code.reference import Reference
 

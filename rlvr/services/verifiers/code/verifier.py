@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from rlvr.services import sandbox
 from rlvr.services.verifiers.base import Verdict, Verifier
-from rlvr.services.verifiers.code import harness, sandbox, slots
+from rlvr.services.verifiers.code import harness
 from rlvr.services.verifiers.code.extract import extract_program
 from rlvr.services.verifiers.code.reference import parse_reference, reference_limits
 
@@ -36,7 +37,6 @@ class CodeVerifier(Verifier):
     def warm_up(self) -> None:
         """Probe the sandbox, claim this worker's uid slot and start its zygote before the first item."""
         sandbox.warm_up()
-        slots.claim_slot()
 
     def details(self) -> dict[str, object]:
         caps = sandbox.detect()

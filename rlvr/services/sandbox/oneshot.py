@@ -22,20 +22,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rlvr.services.verifiers.code import bwrap, seccomp
-from rlvr.services.verifiers.code.pipes import Pipes, SandboxResult, pump
-from rlvr.services.verifiers.code.slots import kill_uid
-
-if TYPE_CHECKING:
-    from rlvr.services.verifiers.code.sandbox import Capabilities
-
-MIB = 1024 * 1024
-FILE_SIZE_LIMIT = 16 * MIB
-OPEN_FILES = 64
-PROCESSES = 32  # per uid, threads included
-EXIT_GRACE_S = 0.2  # after the exit, how long a leftover holding a pipe may keep it open (plain mode)
+from rlvr.services.sandbox import bwrap, seccomp
+from rlvr.services.sandbox.capabilities import Capabilities
+from rlvr.services.sandbox.limits import ENV, EXIT_GRACE_S, FILE_SIZE_LIMIT, MIB, OPEN_FILES, PROCESSES
+from rlvr.services.sandbox.pipes import Pipes, SandboxResult, pump
+from rlvr.services.sandbox.slots import kill_uid, sweep_once
 
 BOOTSTRAP = r"""
 import os, sys, json, resource, ctypes
@@ -62,18 +55,6 @@ code = compile(b"".join(parts), "<program>", "exec")
 del h, libc, fd, parts, part
 exec(code, {"__name__": "__main__", "__builtins__": __builtins__})
 """
-
-_dirty_lock = threading.Lock()
-_dirty = True  # this slot's uid may still own processes from a previous holder (a killed worker)
-
-
-def sweep_once(uid: int) -> None:
-    """Before the first sandbox of this process: kill what a previous holder of the slot left."""
-    global _dirty
-    with _dirty_lock:
-        if _dirty:
-            kill_uid(uid)
-            _dirty = False
 
 
 def run(
@@ -107,7 +88,7 @@ def run(
         tmpdir = tempfile.mkdtemp(prefix="rlvr-code-")
         if root:
             os.chown(tmpdir, uid, uid)
-        env = {**bwrap.ENV, "HOME": tmpdir, "TMPDIR": tmpdir}
+        env = {**ENV, "HOME": tmpdir, "TMPDIR": tmpdir}
         cwd = tmpdir
         if "seccomp" in caps.layers:
             seccomp_filter = seccomp.build()  # built before fork: preexec only loads it

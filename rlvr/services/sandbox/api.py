@@ -24,12 +24,13 @@ import os
 import shutil
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from rlvr.services.verifiers.code import oneshot, seccomp, zygote
-from rlvr.services.verifiers.code.config import Mode, sandbox_settings
-from rlvr.services.verifiers.code.pipes import SandboxResult
-from rlvr.services.verifiers.code.slots import SandboxUnavailable, slot_uid
+from rlvr.services.sandbox import oneshot, seccomp, zygote
+from rlvr.services.sandbox.capabilities import NAMESPACE_LAYERS, REQUIRED, Capabilities, SandboxUnavailable
+from rlvr.services.sandbox.pipes import SandboxResult
+from rlvr.services.sandbox.settings import Mode, sandbox_settings
+from rlvr.services.sandbox.slots import claim_slot, slot_uid
 
 __all__ = [
     *("REQUIRED", "Capabilities", "SandboxResult", "SandboxUnavailable"),
@@ -37,17 +38,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-REQUIRED = ("uid", "rlimits", "seccomp")
-
-
-@dataclass(frozen=True, slots=True)
-class Capabilities:
-    layers: tuple[str, ...]
-    mode: str  # bwrap-root, bwrap-userns, plain, or none
-    problems: tuple[str, ...] = ()
-    zygote: bool = False  # runs are forked by a long-lived sandbox per worker (bwrap-root only)
-
 
 _probe_lock = threading.Lock()
 _caps: Capabilities | None = None
@@ -80,7 +70,7 @@ def _probe(wanted: Mode) -> Capabilities:
             if not shutil.which("bwrap"):
                 problems.append("bwrap: not installed (apt-get install bubblewrap)")
                 continue
-            layers += ["bwrap", "netns", "pidns", "fs", "tmpfs"] + (["userns"] if mode == "bwrap-userns" else [])
+            layers += [*NAMESPACE_LAYERS] + (["userns"] if mode == "bwrap-userns" else [])
         caps = Capabilities(tuple(sorted(layers)), mode, tuple(problems))
         try:
             result = _run(caps, "import sys; sys.stdout.write('ok')", wall_s=20, memory_mb=256)
@@ -128,9 +118,11 @@ def require() -> Capabilities:
 
 
 def warm_up() -> Capabilities:
-    """`require()`, and start this process's zygote (if any) now rather than on the first run. Its
-    bubblewrap dies with the thread that starts it: call this from the thread that runs programs."""
+    """`require()`, claim this process's uid slot, and start its zygote (if any) now rather than on
+    the first run. Its bubblewrap dies with the thread that starts it: call this from the thread
+    that runs programs."""
     caps = require()
+    claim_slot()
     if caps.zygote:
         _run(caps, "pass", wall_s=20, memory_mb=256)
     return caps

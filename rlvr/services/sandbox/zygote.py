@@ -26,11 +26,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from rlvr.services.verifiers.code import bwrap, seccomp
-from rlvr.services.verifiers.code.oneshot import FILE_SIZE_LIMIT, MIB, OPEN_FILES, PROCESSES, sweep_once
-from rlvr.services.verifiers.code.pipes import Pipes, SandboxResult, pump
-from rlvr.services.verifiers.code.slots import kill_uid
-from rlvr.services.verifiers.code.zygote_source import ZYGOTE
+from rlvr.services.sandbox import bwrap, seccomp
+from rlvr.services.sandbox.limits import FILE_SIZE_LIMIT, MIB, OPEN_FILES, PROCESSES
+from rlvr.services.sandbox.pipes import Pipes, SandboxResult, pump
+from rlvr.services.sandbox.slots import kill_uid, sweep_once
+from rlvr.services.sandbox.zygote_source import ZYGOTE
 
 __all__ = ["ZygoteGone", "current_pid", "run", "stop"]
 

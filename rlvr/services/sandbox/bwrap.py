@@ -14,15 +14,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-TMP_SIZE = 64 * 1024 * 1024
-ENV = {
-    "PATH": "/usr/bin:/bin",
-    "LANG": "C.UTF-8",
-    "MALLOC_ARENA_MAX": "2",  # RLIMIT_AS at 512 MiB would otherwise allow only a few threads
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "PYTHONHASHSEED": "0",
-    "HOME": "/tmp",
-}
+from rlvr.services.sandbox.limits import ENV, TMP_SIZE
 
 
 def interpreter() -> str:
