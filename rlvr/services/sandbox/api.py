@@ -29,13 +29,11 @@ from dataclasses import replace
 from rlvr.services.sandbox import oneshot, seccomp, zygote
 from rlvr.services.sandbox.capabilities import NAMESPACE_LAYERS, REQUIRED, Capabilities, SandboxUnavailable
 from rlvr.services.sandbox.pipes import SandboxResult
+from rlvr.services.sandbox.programs import Program
 from rlvr.services.sandbox.settings import Mode, sandbox_settings
 from rlvr.services.sandbox.slots import claim_slot, slot_uid
 
-__all__ = [
-    *("REQUIRED", "Capabilities", "SandboxResult", "SandboxUnavailable"),
-    *("detect", "require", "run_python", "warm_up"),
-]
+__all__ = ["detect", "require", "run_program", "run_python", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -136,30 +134,39 @@ def run_python(
     wall_s: float = 10.0,
     memory_mb: int = 512,
     fresh: bool = False,
-    trusted: bool = False,
 ) -> SandboxResult:
-    """Run `source` in the sandbox. `inputs` are pipes it can read (name -> data), `outputs` pipes
-    it can write (name -> cap in bytes); their fds are in `json.loads(sys.argv[1])["fds"]`.
-    `fresh`: a sandbox of its own even where a zygote runs. `trusted`: `source` is the service's
-    own code (the runner), never a program's: the zygote compiles it once and keeps it."""
+    """Run a program's `source` in the sandbox. `inputs` are pipes it can read (name -> data),
+    `outputs` pipes it can write (name -> cap in bytes); their fds are in
+    `json.loads(sys.argv[1])["fds"]`. `fresh`: a sandbox of its own even where a zygote runs."""
     return _run(require(), source, inputs=inputs, outputs=outputs, wall_s=wall_s, memory_mb=memory_mb,
-                fresh=fresh, trusted=trusted)  # fmt: skip
+                fresh=fresh)  # fmt: skip
+
+
+def run_program(
+    program: Program,
+    *,
+    inputs: Mapping[str, bytes] | None = None,
+    outputs: Mapping[str, int] | None = None,
+    wall_s: float = 10.0,
+    memory_mb: int = 512,
+) -> SandboxResult:
+    """Run a trusted `program` (the service's own code, e.g. the code verifier's runner, never a
+    model's) in the sandbox, as `run_python` runs a source; a zygote compiles it once and keeps it."""
+    return _run(require(), program, inputs=inputs, outputs=outputs, wall_s=wall_s, memory_mb=memory_mb)
 
 
 def _run(
     caps: Capabilities,
-    source: str,
+    job: str | Program,
     *,
     inputs: Mapping[str, bytes] | None = None,
     outputs: Mapping[str, int] | None = None,
     wall_s: float,
     memory_mb: int,
     fresh: bool = False,
-    trusted: bool = False,
 ) -> SandboxResult:
     uid = slot_uid() if os.geteuid() == 0 else os.getuid()
     inputs, outputs = inputs or {}, outputs or {}
     if caps.zygote and not fresh:
-        return zygote.run(caps.layers, uid, source, inputs=inputs, outputs=outputs, wall_s=wall_s,
-                          memory_mb=memory_mb, trusted=trusted)  # fmt: skip
-    return oneshot.run(caps, uid, source, inputs=inputs, outputs=outputs, wall_s=wall_s, memory_mb=memory_mb)
+        return zygote.run(caps.layers, uid, job, inputs=inputs, outputs=outputs, wall_s=wall_s, memory_mb=memory_mb)
+    return oneshot.run(caps, uid, job, inputs=inputs, outputs=outputs, wall_s=wall_s, memory_mb=memory_mb)
