@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
-from pathlib import Path
 
 import pytest
 
 from rlvr.services import sandbox
 from rlvr.services.sandbox import zygote
 from tests.code_cases import CALL, CHECK, STDIO, sandbox_processes
-
-SECRET_TOKEN = "rlvr-test-secret-4711"
-
 
 HOSTILE = [
     # module-level exits before the tests
@@ -120,68 +115,6 @@ def test_attack_on_stdio_and_call_kinds(code_verifier, program, reference):
     assert sandbox_processes() == []
     correct = CORRECT if reference == CALL else "a,b=map(int,input().split())\nprint(a+b)"
     assert code_verifier.score(correct, reference).components["correctness"] == 1.0
-
-
-def test_network_only_own_loopback(code_verifier):
-    # the sandbox sees exactly one interface, its own loopback
-    ref = json.dumps({"tests": [{"stdin": "", "stdout": "lo"}]})
-    prog = "print(' '.join(sorted(l.split(':')[0].strip() for l in open('/proc/net/dev').read().splitlines()[2:])))"
-    assert code_verifier.score(prog, ref).components["correctness"] == 1.0
-
-
-def test_cannot_reach_host_loopback_listener(code_verifier):
-    # a listener on the host's 127.0.0.1; the program passes only if it reaches it
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(8)
-        listener.settimeout(0.2)
-        port = listener.getsockname()[1]
-        prog = (
-            f"import socket\ndef add(a, b):\n    s = socket.create_connection(('127.0.0.1', {port}), timeout=1)\n"
-            "    s.sendall(b'hello')\n    return a + b\n"
-        )
-        verdict = code_verifier.score(prog, CHECK)
-        assert verdict.components["correctness"] == 0.0
-        with pytest.raises(TimeoutError):
-            listener.accept()
-    assert sandbox_processes() == []
-
-
-def test_environment_not_visible(code_verifier, monkeypatch):
-    # the service's token is in this process's environment; the program looks for it everywhere it can
-    monkeypatch.setenv("RLVR_API_TOKEN", SECRET_TOKEN)
-    prog = (
-        f"import os\nneedle = {SECRET_TOKEN[:-1]!r} + {SECRET_TOKEN[-1]!r}\nfound = needle in repr(os.environ)\n"
-        "for p in os.listdir('/proc'):\n"
-        "    try: found = found or needle.encode() in open(f'/proc/{p}/environ', 'rb').read()\n"
-        "    except OSError: pass\n"
-        "print('found' if found else 'absent')"
-    )
-    verdict = code_verifier.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "absent"}]}))
-    assert verdict.components["correctness"] == 1.0, verdict
-
-
-HOST_PATHS = ["/etc/hostname", "/etc/passwd", str(Path(__file__).resolve()), str(Path(sandbox.__file__).resolve())]
-
-
-@pytest.mark.parametrize("path", HOST_PATHS)
-def test_host_files_not_visible(code_verifier, path):
-    # readable here, on the host; the program prints `hidden` only when it cannot open the file
-    assert Path(path).read_text()
-    prog = f"try:\n    open({path!r}).read()\n    print('visible')\nexcept OSError:\n    print('hidden')"
-    verdict = code_verifier.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "hidden"}]}))
-    assert verdict.components["correctness"] == 1.0, verdict
-
-
-def test_tmp_is_writable_but_small(code_verifier):
-    prog = (
-        "import os\nopen('/tmp/a', 'w').write('hi')\ntry:\n    open('/tmp/b', 'wb').write(b'x' * (17 << 20)); print('big')\n"
-        "except OSError:\n    print('limited')\n"
-    )
-    assert (
-        code_verifier.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "limited"}]})).components["correctness"]
-        == 1.0
-    )
 
 
 def test_nothing_in_tmp_survives_a_completion(code_verifier):
