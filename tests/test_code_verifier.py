@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from rlvr.services.verifiers.code import harness
 from rlvr.services.verifiers.code.extract import extract_program
 from rlvr.services.verifiers.code.judge import judge
 from rlvr.services.verifiers.code.reference import parse_reference
@@ -102,6 +103,40 @@ def test_kinds(code_verifier, completion, reference, correctness, answer, flags)
     assert (verdict.components["correctness"], verdict.answer, verdict.flags) == (correctness, answer, flags)
     assert verdict.components["format"] == (0.0 if set(flags) & {"no_program", "syntax_error"} else 0.5)
     assert sandbox_processes() == []
+
+
+OK7 = json.dumps({"tests": [{"stdin": "", "stdout": "7"}]})
+OK7_64MB = json.dumps({"tests": [{"stdin": "", "stdout": "7"}], "memory_mb": 64})
+CHECK_64MB = json.dumps({**json.loads(CHECK), "memory_mb": 64})
+FILL_MEMORY = "s = []\nwhile True: s.append(' ' * (1 << 20))"
+
+NOT_THE_PROGRAMS_CHOICE = [
+    # (completion, reference, correctness, flags): the runner's verdicts never come from an exit
+    # status, a signal or anything the program prints (issue 20.7); what the runner saw still counts
+    ("import sys\nprint(7)\nsys.exit(3)", OK7, 0.0, ("runtime_error",)),  # status 3 was memory_limit
+    ("import sys\nprint(7)\nsys.exit(2)", OK7, 0.0, ("runtime_error",)),  # status 2 was syntax_error
+    ("print(7)\neval('1+')", OK7, 0.0, ("runtime_error",)),  # a SyntaxError at run time is its own error
+    ("print(7)\nraise MemoryError", OK7, 0.0, ("runtime_error",)),  # a MemoryError that used no memory
+    ("import os, signal\nprint(7, flush=True)\nos.kill(os.getpid(), signal.SIGXCPU)", OK7, 0.0, ("runtime_error",)),
+    ("import sys\nprint(7)\nsys.stderr.write('MemoryError')", OK7, 1.0, ()),  # a word on stderr is no verdict
+    ("import sys\nsys.stderr.write('MemoryError')\ndef add(a, b):\n    return a + b", CHECK, 1.0, ()),
+    ("import sys\nsys.exit(4)\ndef add(a, b):\n    return a + b", CHECK, 0.0, ("runtime_error",)),
+    ("import sys\ndef add(a, b):\n    sys.exit(3)", ONE_CALL, 0.0, ("runtime_error",)),
+    (f"print(7)\n{FILL_MEMORY}", OK7_64MB, 0.0, ("memory_limit",)),  # it did use its memory
+    (f"{FILL_MEMORY}\ndef add(a, b):\n    return a + b", CHECK_64MB, 0.0, ("memory_limit",)),
+]
+
+
+@pytest.mark.parametrize(("completion", "reference", "correctness", "flags"), NOT_THE_PROGRAMS_CHOICE)
+def test_the_program_cannot_choose_its_verdict(code_verifier, completion, reference, correctness, flags):
+    verdict = code_verifier.score(completion, reference)
+    assert (verdict.components["correctness"], verdict.flags) == (correctness, flags)
+
+
+def test_a_program_that_does_not_compile_runs_no_test(code_verifier):
+    # the runner compiles before running anything (the verifier compiles first too: this is the runner)
+    result = harness.run("def (", parse_reference(STDIO))
+    assert [t.status for t in result.tests] == ["syntax_error", "syntax_error"]
 
 
 EXTRACT = [

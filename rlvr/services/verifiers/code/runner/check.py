@@ -5,7 +5,8 @@ The runner forks a candidate process C (prelude + program; it then serves calls)
 process K (prelude imports + test; `candidate` in K is a proxy that sends marshal-encoded arguments
 to C and gets back a marshal-encoded value: plain data only, never an object of the program's, so
 no `__eq__` of the program's ever runs in K; frames.py). K alone holds the verdict pipe and writes
-PASS only after `check(candidate)` returned; the test code reaches only K, on a pipe C never holds.
+PASS only after `check(candidate)` returned, FAIL when an assertion of the check failed; the test
+code reaches only K, on a pipe C never holds. Exit statuses mean nothing but zero or not zero.
 Whatever C does (exit, crash, loop, patch its builtins, print anything, kill K) is a missing
 verdict: a fail. Both are non-dumpable, so C cannot read K's memory or fds through /proc; seccomp
 refuses ptrace.
@@ -13,6 +14,7 @@ refuses ptrace.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import time
@@ -22,6 +24,7 @@ from .frames import as_plain, plain, recv_frame, send_frame
 
 TYPE_CHECKING = False  # `typing` is not imported at run time (the sandbox starts fast without it)
 if TYPE_CHECKING:
+    from types import CodeType
     from typing import Any, NoReturn
 
     from .common import Job
@@ -38,18 +41,17 @@ def stdio_to(out_fd: int, err_fd: int) -> None:
     os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
 
 
-def candidate(job: Job, req_r: int, resp_w: int) -> NoReturn:
+def candidate(job: Job, program: list[CodeType], req_r: int, resp_w: int) -> NoReturn:
     """C: the program's process; never sees the test or the verdict pipe. Serves calls until EOF."""
     common.only_fds({req_r, resp_w})
     common.limits(job.time_s, job.memory_mb)
     common.fresh_stdio()
     # not __main__: a solution's `if __name__ == "__main__":` demo must not run (stdin is empty)
     ns = common.namespace("solution")
-    code = common.run_user(job.cfg["prelude_part"], ns)
-    if code == 0:
-        code = common.run_user(job.program, ns)
-    if code != 0:
-        common.finish(code)
+    for part in program:  # the prelude's part, then the program's
+        code = common.run_user(part, ns)
+        if code != 0:
+            common.finish(code)
     fn: Any = ns.get(job.cfg["entry_point"])
     while True:
         try:
@@ -94,18 +96,22 @@ def checker(job: Job, req_w: int, resp_r: int, test_fd: int, verdict_w: int) -> 
         ns["check"](proxy)
         os.write(verdict_w, b"PASS")
         os._exit(0)
-    except MemoryError:
-        os._exit(3)
     except AssertionError:
         common.print_exception(3)
-        os._exit(4)
+        with contextlib.suppress(BaseException):
+            os.write(verdict_w, b"FAIL")
     except BaseException:
         common.print_exception(3)
-        os._exit(1)
+    os._exit(1)
 
 
 def run_check(job: Job) -> None:
-    """Fork C and K, wait for K (the decisive process) while draining C's output, report the row."""
+    """Fork C and K, wait for K (the decisive process) while draining C's output, report the row;
+    none runs when the program does not compile."""
+    program = common.compile_program(job.cfg["prelude_part"], job.program)
+    if program is None:
+        job.report({"i": 0, "syntax_error": True, "wall": 0.0})
+        return
     req_r, req_w = os.pipe()  # checker -> candidate
     resp_r, resp_w = os.pipe()  # candidate -> checker
     out_r, out_w = os.pipe()  # candidate stdout+stderr (drained, discarded)
@@ -118,7 +124,7 @@ def run_check(job: Job) -> None:
     if os.fork() == 0:
         try:
             stdio_to(out_w, out_w)
-            candidate(job, req_r, resp_w)
+            candidate(job, program, req_r, resp_w)
         except BaseException:
             os._exit(1)
     kpid = os.fork()
@@ -132,9 +138,9 @@ def run_check(job: Job) -> None:
         os.close(fd)
     pipes = {"verdict": ver_r, "stderr": kout_r, "cand": out_r}
     caps = {"verdict": 16, "stderr": -2048, "cand": -2048}
-    code, sig, bufs, timed_out, _ = watch.collect(kpid, pipes, t0 + job.time_s, caps, wait_for=("verdict", "stderr"))
-    wall = time.monotonic() - t0
-    row = {"i": 0, **watch.verdict_fields(code, sig, timed_out, False, wall),
-           "verdict": bufs["verdict"].decode(errors="replace"),
-           "stderr": (bufs["stderr"] + b"\n" + bufs["cand"]).decode(errors="replace")[-3000:]}  # fmt: skip
+    watched = watch.collect(kpid, pipes, t0 + job.time_s, caps, wait_for=("verdict", "stderr"))
+    verdict = watched.bufs["verdict"].decode(errors="replace")
+    passed = verdict == "PASS" and watched.code == 0
+    row = {"i": 0, **watched.fields(job.time_s, job.memory_mb, not passed, time.monotonic() - t0), "verdict": verdict}
+    row["stderr"] = (watched.bufs["stderr"] + b"\n" + watched.bufs["cand"]).decode(errors="replace")[-3000:]
     job.report(row)

@@ -13,6 +13,7 @@ import sys
 
 TYPE_CHECKING = False  # `typing` is not imported at run time (the sandbox starts fast without it)
 if TYPE_CHECKING:
+    from types import CodeType
     from typing import Any, NoReturn
 
 MIB = 1024 * 1024
@@ -82,24 +83,30 @@ def print_exception(limit: int) -> None:
         pass
 
 
-def run_user(source: str, namespace: dict[str, Any]) -> int:
-    """Exec user code; the exit code the child should end with."""
+def compile_program(*sources: str) -> list[CodeType] | None:
+    """The program's code, compiled by the runner before any of it runs; None: it does not compile
+    (the runner's own verdict, `syntax_error`: nothing the program does at run time can claim it)."""
+    sys.set_int_max_str_digits(0)  # as in the test's child: a long integer literal is no error
     try:
-        exec(compile(source, "<program>", "exec"), namespace)
+        return [compile(source, "<program>", "exec") for source in sources]
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
+def run_user(code: CodeType, namespace: dict[str, Any]) -> int:
+    """Run the program's code; the status an interpreter would exit with (never 0 for an exit with
+    a non-zero code). No status means anything to the runner but zero or not zero."""
+    try:
+        exec(code, namespace)
         return 0
     except SystemExit as e:
-        code = e.code
-        if code is None or code == 0:
+        if e.code is None or e.code == 0:
             return 0
-        if not isinstance(code, int):
+        if not isinstance(e.code, int):
             with contextlib.suppress(Exception):
-                sys.stderr.write(f"{code}\n")
+                sys.stderr.write(f"{e.code}\n")
             return 1
-        return code & 0xFF or 1
-    except MemoryError:
-        return 3
-    except SyntaxError:
-        return 2
+        return e.code & 0xFF or 1
     except BaseException:
         print_exception(5)
         return 1
