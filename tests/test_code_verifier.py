@@ -139,6 +139,30 @@ def test_a_program_that_does_not_compile_runs_no_test(code_verifier):
     assert [t.status for t in result.tests] == ["syntax_error", "syntax_error"]
 
 
+CHECK_10S = json.dumps({**json.loads(CHECK), "time_limit_s": 10})
+ADD = "def add(a, b):\n    return a + b"
+
+TOO_MUCH_OUTPUT = [
+    # (completion, reference): more than 1 MiB of stdout ends the test with output_limit, every kind (issue 20.8)
+    (f"import sys\nfor _ in range(1 << 14):\n    sys.stdout.write('x' * 65536)\n{ADD}", CHECK_10S),  # 1 GiB
+    (f"import sys\nsys.stdout.write('x' * (2 << 20))\n{ADD}", CHECK),
+    ("def add(a, b):\n    print('x' * (2 << 20))\n    return a + b", CHECK),  # printed while the check calls it
+    ("def add(a, b):\n    print('x' * (2 << 20))\n    return a + b", ONE_CALL),
+    ("import sys\nsys.stdout.write('x' * (2 << 20))\nprint(7)", OK7),
+]
+
+
+@pytest.mark.parametrize(("completion", "reference"), TOO_MUCH_OUTPUT)
+def test_more_than_1_mib_of_output_is_output_limit_for_every_kind(code_verifier, completion, reference):
+    verdict = code_verifier.score(completion, reference)
+    assert (verdict.components, verdict.flags) == ({"format": 0.5, "correctness": 0.0}, ("output_limit",))
+
+
+def test_exactly_1_mib_of_output_is_allowed(code_verifier):
+    verdict = code_verifier.score(f"import sys\nsys.stdout.write('x' * (1 << 20))\n{ADD}", CHECK)
+    assert verdict.components["correctness"] == 1.0, verdict
+
+
 EXTRACT = [
     # (completion, program)
     ("a\n```\nx=1\n```\nb\n```py\ny=2\n```\n```bash\nls\n```", "y=2\n"),  # last python block; bash skipped

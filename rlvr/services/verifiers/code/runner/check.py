@@ -8,8 +8,8 @@ no `__eq__` of the program's ever runs in K; frames.py). K alone holds the verdi
 PASS only after `check(candidate)` returned, FAIL when an assertion of the check failed; the test
 code reaches only K, on a pipe C never holds. Exit statuses mean nothing but zero or not zero.
 Whatever C does (exit, crash, loop, patch its builtins, print anything, kill K) is a missing
-verdict: a fail. Both are non-dumpable, so C cannot read K's memory or fds through /proc; seccomp
-refuses ptrace.
+verdict: a fail; more than 1 MiB on its stdout ends the test (`output_limit`), as in every kind.
+Both are non-dumpable, so C cannot read K's memory or fds through /proc; seccomp refuses ptrace.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import os
 import time
 
 from . import common, watch
+from .common import MIB
 from .frames import as_plain, plain, recv_frame, send_frame
 
 TYPE_CHECKING = False  # `typing` is not imported at run time (the sandbox starts fast without it)
@@ -106,15 +107,17 @@ def checker(job: Job, req_w: int, resp_r: int, test_fd: int, verdict_w: int) -> 
 
 
 def run_check(job: Job) -> None:
-    """Fork C and K, wait for K (the decisive process) while draining C's output, report the row;
-    none runs when the program does not compile."""
+    """Fork C and K, wait for K (the decisive process) while draining C's output (more than 1 MiB
+    on its stdout ends the test: `over`), report the row; none runs when the program does not
+    compile."""
     program = common.compile_program(job.cfg["prelude_part"], job.program)
     if program is None:
         job.report({"i": 0, "syntax_error": True, "wall": 0.0})
         return
     req_r, req_w = os.pipe()  # checker -> candidate
     resp_r, resp_w = os.pipe()  # candidate -> checker
-    out_r, out_w = os.pipe()  # candidate stdout+stderr (drained, discarded)
+    out_r, out_w = os.pipe()  # candidate stdout: counted, as every kind's, 1 MiB at most (then discarded)
+    cerr_r, cerr_w = os.pipe()  # candidate stderr: its tail
     kout_r, kout_w = os.pipe()  # checker stderr (the assertion that failed)
     ver_r, ver_w = os.pipe()  # the verdict: written by the checker only
     test_fd = job.test_fd
@@ -123,7 +126,7 @@ def run_check(job: Job) -> None:
     t0 = time.monotonic()
     if os.fork() == 0:
         try:
-            stdio_to(out_w, out_w)
+            stdio_to(out_w, cerr_w)
             candidate(job, program, req_r, resp_w)
         except BaseException:
             os._exit(1)
@@ -134,10 +137,10 @@ def run_check(job: Job) -> None:
         except BaseException:
             os._exit(1)
         checker(job, req_w, resp_r, test_fd, ver_w)
-    for fd in (req_r, req_w, resp_r, resp_w, out_w, kout_w, ver_w, test_fd):
+    for fd in (req_r, req_w, resp_r, resp_w, out_w, cerr_w, kout_w, ver_w, test_fd):
         os.close(fd)
-    pipes = {"verdict": ver_r, "stderr": kout_r, "cand": out_r}
-    caps = {"verdict": 16, "stderr": -2048, "cand": -2048}
+    pipes = {"verdict": ver_r, "stderr": kout_r, "stdout": out_r, "cand": cerr_r}
+    caps = {"verdict": 16, "stderr": -2048, "stdout": MIB, "cand": -2048}  # stdout over 1 MiB: output_limit
     watched = watch.collect(kpid, pipes, t0 + job.time_s, caps, wait_for=("verdict", "stderr"))
     verdict = watched.bufs["verdict"].decode(errors="replace")
     passed = verdict == "PASS" and watched.code == 0
