@@ -1,5 +1,6 @@
-"""The sandbox as a package (rlvr/services/sandbox): what it may import, what runs inside it, and
-that a plain (non-editable) install ships the programs it runs inside.
+"""The sandbox as a package (rlvr/services/sandbox): what it may import, what runs inside it, that
+a plain (non-editable) install ships the programs it runs inside, and that the code tests cannot
+hide behind a sandbox that fell back to fewer layers in CI.
 """
 
 from __future__ import annotations
@@ -11,6 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from rlvr.services import sandbox
+from rlvr.services.sandbox import Capabilities
+from rlvr.services.sandbox.settings import SandboxSettings
+from tests import code_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 SANDBOX = ROOT / "rlvr" / "services" / "sandbox"
@@ -94,3 +100,30 @@ def test_a_plain_install_ships_the_programs_and_reads_them(tmp_path):
     )
     expected = sorted(str(p.relative_to(ROOT)) for d in INSIDE for p in d.glob("*.py"))
     assert out.stdout.split() == ["True", *expected]
+
+
+FALLEN_BACK = Capabilities(("rlimits", "seccomp", "uid"), "plain", ("bwrap: not installed",))
+SANDBOX_MODE_SKIPS = [
+    # (CI set, RLVR_CODE_SANDBOX_MODE, what a sandbox that fell back to plain mode does to a test of its layers)
+    (True, "auto", pytest.fail.Exception),  # CI runs as root with bubblewrap: fewer layers fail the run
+    (False, "auto", pytest.skip.Exception),  # a developer's machine without bubblewrap: skipped
+    (True, "plain", pytest.skip.Exception),  # plain mode was asked for: not a fallback
+]
+
+
+@pytest.mark.parametrize(("ci", "mode", "outcome"), SANDBOX_MODE_SKIPS)
+def test_a_sandbox_that_fell_back_fails_ci_instead_of_skipping(monkeypatch, ci, mode, outcome):
+    monkeypatch.setattr(sandbox, "detect", lambda: FALLEN_BACK)
+    monkeypatch.setattr(code_cases, "sandbox_settings", lambda: SandboxSettings(sandbox_mode=mode))
+    if ci:
+        monkeypatch.setenv("CI", "1")
+    else:
+        monkeypatch.delenv("CI", raising=False)
+    for require in (lambda: code_cases.require_layers("fs", "tmpfs"), code_cases.require_zygote):
+        with pytest.raises(outcome):
+            require()
+    if outcome is pytest.fail.Exception:
+        with pytest.raises(outcome):
+            code_cases.require_sandbox()  # every layer, in CI
+    else:
+        code_cases.require_sandbox()  # uid + rlimits + seccomp are there
