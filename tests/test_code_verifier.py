@@ -1,11 +1,14 @@
 """The `code` verifier in-process: the three reference kinds, flags, extraction, bad references.
 
-DESIGN.md ("The code verifier") is the specification; each row says which rule it checks.
+docs/verifiers/code.md is the specification; each row says which rule it checks, and the page's
+own examples are run as they are written.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -240,3 +243,14 @@ def test_dedup_key_is_the_program(code_verifier):
         "Answer\n```python\nx=1\n```"
     )
     assert code_verifier.dedup_key("x=1") != code_verifier.dedup_key("x=2")
+
+
+RULES = Path(__file__).resolve().parents[1] / "docs" / "verifiers" / "code.md"
+
+
+@pytest.mark.parametrize("example", re.findall(r"^```python\n(.*?)^```$", RULES.read_text(), re.S | re.M))
+def test_the_examples_of_the_rules_page_hold(code_verifier, capsys, example):
+    # each example prints verdicts; the comment under each print is what it must print
+    expected = [line.removeprefix("# ") for line in example.splitlines() if line.startswith("# Verdict(")]
+    exec(compile(example, str(RULES), "exec"), {})
+    assert expected and capsys.readouterr().out.splitlines() == expected
