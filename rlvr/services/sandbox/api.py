@@ -1,9 +1,11 @@
-"""Runs one Python program in the sandbox, in layers, and says which layers it has.
+"""Runs one Python program in the sandbox, in layers, and says which layers it has: a program's
+source (`run_python`) or a trusted program of the service's (`run_program`, programs.py).
 
 Layers (`detect().layers`):
 - `bwrap`, `fs`, `netns`, `pidns`: bubblewrap (bwrap.py) gives the program new namespaces: a
   network with only its own loopback, a pid namespace, and a file system that is a tmpfs root with
-  the interpreter bound read-only and nothing else of the host.
+  the interpreter, its standard library and the libraries they load bound read-only (hostfs.py),
+  and nothing else of the host.
 - `tmpfs`: the only writable place is /tmp, a 64 MiB tmpfs; files are capped at 16 MiB.
 - `uid`: a uid of its own per worker slot (slots.py), never root. Needs a root service.
 - `rlimits`: CPU, address space, file size, open files, processes, no core files.

@@ -114,15 +114,15 @@ def run_check(job: Job) -> None:
     if program is None:
         job.report({"i": 0, "syntax_error": True, "wall": 0.0})
         return
+    test_fd = job.test_fd
+    if test_fd is None:
+        raise ValueError("check code without its test pipe")
     req_r, req_w = os.pipe()  # checker -> candidate
     resp_r, resp_w = os.pipe()  # candidate -> checker
     out_r, out_w = os.pipe()  # candidate stdout: counted, as every kind's, 1 MiB at most (then discarded)
     cerr_r, cerr_w = os.pipe()  # candidate stderr: its tail
     kout_r, kout_w = os.pipe()  # checker stderr (the assertion that failed)
     ver_r, ver_w = os.pipe()  # the verdict: written by the checker only
-    test_fd = job.test_fd
-    if test_fd is None:
-        raise ValueError("check code without its test pipe")
     t0 = time.monotonic()
     if os.fork() == 0:
         try:
