@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
 
-from rlvr.services.verifiers.code import sandbox
+from rlvr.services import sandbox
 from rlvr.services.verifiers.code.verifier import CodeVerifier
 from rlvr.testing.processes import serve_process
 from rlvr.trainer.code_tasks import STDIO_SET, humaneval_reference, humaneval_rows

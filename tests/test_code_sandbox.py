@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
-from pathlib import Path
 
 import pytest
 
-from rlvr.services.verifiers.code import sandbox, zygote
-from tests.code_cases import CALL, CHECK, STDIO, sandbox_processes
-
-SECRET_TOKEN = "rlvr-test-secret-4711"
-
+from rlvr.services.sandbox import zygote
+from tests.code_cases import CALL, CHECK, STDIO, require_layers, require_zygote, sandbox_processes
 
 HOSTILE = [
     # module-level exits before the tests
@@ -121,72 +116,9 @@ def test_attack_on_stdio_and_call_kinds(code_verifier, program, reference):
     assert code_verifier.score(correct, reference).components["correctness"] == 1.0
 
 
-def test_network_only_own_loopback(code_verifier):
-    # the sandbox sees exactly one interface, its own loopback
-    ref = json.dumps({"tests": [{"stdin": "", "stdout": "lo"}]})
-    prog = "print(' '.join(sorted(l.split(':')[0].strip() for l in open('/proc/net/dev').read().splitlines()[2:])))"
-    assert code_verifier.score(prog, ref).components["correctness"] == 1.0
-
-
-def test_cannot_reach_host_loopback_listener(code_verifier):
-    # a listener on the host's 127.0.0.1; the program passes only if it reaches it
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(8)
-        listener.settimeout(0.2)
-        port = listener.getsockname()[1]
-        prog = (
-            f"import socket\ndef add(a, b):\n    s = socket.create_connection(('127.0.0.1', {port}), timeout=1)\n"
-            "    s.sendall(b'hello')\n    return a + b\n"
-        )
-        verdict = code_verifier.score(prog, CHECK)
-        assert verdict.components["correctness"] == 0.0
-        with pytest.raises(TimeoutError):
-            listener.accept()
-    assert sandbox_processes() == []
-
-
-def test_environment_not_visible(code_verifier, monkeypatch):
-    # the service's token is in this process's environment; the program looks for it everywhere it can
-    monkeypatch.setenv("RLVR_API_TOKEN", SECRET_TOKEN)
-    prog = (
-        f"import os\nneedle = {SECRET_TOKEN[:-1]!r} + {SECRET_TOKEN[-1]!r}\nfound = needle in repr(os.environ)\n"
-        "for p in os.listdir('/proc'):\n"
-        "    try: found = found or needle.encode() in open(f'/proc/{p}/environ', 'rb').read()\n"
-        "    except OSError: pass\n"
-        "print('found' if found else 'absent')"
-    )
-    verdict = code_verifier.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "absent"}]}))
-    assert verdict.components["correctness"] == 1.0, verdict
-
-
-HOST_PATHS = ["/etc/hostname", "/etc/passwd", str(Path(__file__).resolve()), str(Path(sandbox.__file__).resolve())]
-
-
-@pytest.mark.parametrize("path", HOST_PATHS)
-def test_host_files_not_visible(code_verifier, path):
-    # readable here, on the host; the program prints `hidden` only when it cannot open the file
-    assert Path(path).read_text()
-    prog = f"try:\n    open({path!r}).read()\n    print('visible')\nexcept OSError:\n    print('hidden')"
-    verdict = code_verifier.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "hidden"}]}))
-    assert verdict.components["correctness"] == 1.0, verdict
-
-
-def test_tmp_is_writable_but_small(code_verifier):
-    prog = (
-        "import os\nopen('/tmp/a', 'w').write('hi')\ntry:\n    open('/tmp/b', 'wb').write(b'x' * (17 << 20)); print('big')\n"
-        "except OSError:\n    print('limited')\n"
-    )
-    assert (
-        code_verifier.score(prog, json.dumps({"tests": [{"stdin": "", "stdout": "limited"}]})).components["correctness"]
-        == 1.0
-    )
-
-
 def test_nothing_in_tmp_survives_a_completion(code_verifier):
     # one completion leaves files, a locked directory, a fifo and a symlink; the next sees an empty /tmp
-    if "tmpfs" not in sandbox.detect().layers:
-        pytest.skip("no /tmp of the sandbox's own (plain mode)")
+    require_layers("tmpfs")
     leave = (
         "import os\nopen('/tmp/note', 'w').write('x')\nos.makedirs('/tmp/d/e')\nopen('/tmp/d/e/f', 'w').write('y')\n"
         "os.chmod('/tmp/d/e', 0)\nos.chmod('/tmp/d', 0)\nos.mkfifo('/tmp/fifo')\nos.symlink('/usr', '/tmp/link')\n"
@@ -204,8 +136,7 @@ def test_nothing_in_tmp_survives_a_completion(code_verifier):
 def test_zygote_outlives_attacks_it_cannot_be_reached_by(code_verifier):
     # where runs are forked by a zygote: a program that signals everything it sees leaves it alone;
     # one that stops the runner gets it replaced (the run's deadline), and the next completion passes
-    if not sandbox.detect().zygote:
-        pytest.skip("no zygote in this sandbox mode")
+    require_zygote()
     assert code_verifier.score(CORRECT, CHECK).components["correctness"] == 1.0
     first = zygote.current_pid()
     assert first is not None
@@ -220,8 +151,7 @@ def test_zygote_outlives_attacks_it_cannot_be_reached_by(code_verifier):
 def test_nothing_in_the_sandbox_holds_more_than_setuid_setgid(code_verifier):
     # the program is not root; every process it can see has no_new_privs; root ones (bwrap's init, a
     # zygote) hold at most CAP_SETUID and CAP_SETGID; every other holds nothing, under the seccomp filter
-    if "pidns" not in sandbox.detect().layers:
-        pytest.skip("no pid namespace: the program sees the host's processes")
+    require_layers("pidns")
     prog = (
         "import os\nbad = ['self'] if 0 in os.getresuid() else []\nfor p in filter(str.isdigit, os.listdir('/proc')):\n"
         "    try: st = dict(l.split(':\\t', 1) for l in open(f'/proc/{p}/status').read().splitlines() if ':\\t' in l)\n"
@@ -264,14 +194,17 @@ PARK_FILES = (
     "for i in range(4):\n    fd = os.open(f'/tmp/big{i}', os.O_CREAT | os.O_RDWR)\n"
     "    os.posix_fallocate(fd, 0, (16 << 20) - 4096)\n    os.unlink(f'/tmp/big{i}')\n    fds.append(fd)\n"
     "s.sendmsg([b'p'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [s.fileno(), *fds]))], 0, '\\0hold')\n"
-    "print('ok')"
+    # proof: with every file descriptor of this process closed, /tmp's blocks stay used (the queue holds them)
+    "for fd in fds: os.close(fd)\nst = os.statvfs('/tmp')\nused = (st.f_blocks - st.f_bfree) * st.f_frsize\n"
+    "print('parked' if used >= 60 << 20 else used)"
 )
 PARK_PTY = (
     # a message left in a pty whose ends are parked the same way, for a later completion to read
     "import os, socket, array\nm, t = os.openpty()\nos.write(m, b'the answer is 42\\n')\n"
     "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind('\\0chan')\n"
     "s.sendmsg([b'p'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [s.fileno(), m, t]))], 0, '\\0chan')\n"
-    "print('ok')"
+    # proof: with both of its ends closed here, the pty still exists (the queue holds them)
+    "os.close(m)\nos.close(t)\nprint('parked' if [p for p in os.listdir('/dev/pts') if p != 'ptmx'] else 'gone')"
 )
 WRITE_8MIB = "open('/tmp/scratch', 'wb').write(b'x' * (8 << 20))\nprint('ok')"
 READ_LEFTOVERS = (
@@ -284,6 +217,10 @@ READ_LEFTOVERS = (
 @pytest.mark.parametrize(("park", "probe"), [(PARK_FILES, WRITE_8MIB), (PARK_PTY, READ_LEFTOVERS)], ids=["tmp", "pty"])
 def test_descriptors_parked_in_a_socket_do_not_reach_the_next_completion(code_verifier, park, probe):
     # found by review: such cycles outlive every process, so the sandbox must not be reused with them
-    reference = json.dumps({"tests": [{"stdin": "", "stdout": "ok"}]})
-    code_verifier.score(park, reference)
-    assert code_verifier.score(probe, reference).components["correctness"] == 1.0
+    require_layers("tmpfs")
+    parked = code_verifier.score(park, json.dumps({"tests": [{"stdin": "", "stdout": "parked"}]}))
+    assert parked.components["correctness"] == 1.0, parked  # it did park them: only the queue holds them
+    assert (
+        code_verifier.score(probe, json.dumps({"tests": [{"stdin": "", "stdout": "ok"}]})).components["correctness"]
+        == 1.0
+    )

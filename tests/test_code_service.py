@@ -108,7 +108,7 @@ def test_verifiers_lists_the_sandbox_layers(code_service):
     _, url = code_service
     [info] = httpx.get(f"{url}/verifiers", timeout=5).json()["verifiers"]
     sandbox = info["details"]["sandbox"]
-    assert (info["name"], info["version"], info["isolation"]) == ("code", "1.0.0", "process")
+    assert (info["name"], info["version"], info["isolation"]) == ("code", "1.1.0", "process")
     assert {"uid", "rlimits", "seccomp"} <= set(sandbox["layers"])
     assert isinstance(sandbox["zygote"], bool)
 

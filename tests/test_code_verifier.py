@@ -1,14 +1,18 @@
 """The `code` verifier in-process: the three reference kinds, flags, extraction, bad references.
 
-DESIGN.md ("The code verifier") is the specification; each row says which rule it checks.
+docs/verifiers/code.md is the specification; each row says which rule it checks, and the page's
+own examples are run as they are written.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
+from rlvr.services.verifiers.code import harness
 from rlvr.services.verifiers.code.extract import extract_program
 from rlvr.services.verifiers.code.judge import judge
 from rlvr.services.verifiers.code.reference import parse_reference
@@ -104,6 +108,64 @@ def test_kinds(code_verifier, completion, reference, correctness, answer, flags)
     assert sandbox_processes() == []
 
 
+OK7 = json.dumps({"tests": [{"stdin": "", "stdout": "7"}]})
+OK7_64MB = json.dumps({"tests": [{"stdin": "", "stdout": "7"}], "memory_mb": 64})
+CHECK_64MB = json.dumps({**json.loads(CHECK), "memory_mb": 64})
+FILL_MEMORY = "s = []\nwhile True: s.append(' ' * (1 << 20))"
+
+NOT_THE_PROGRAMS_CHOICE = [
+    # (completion, reference, correctness, flags): the runner's verdicts never come from an exit
+    # status, a signal or anything the program prints (issue 20.7); what the runner saw still counts
+    ("import sys\nprint(7)\nsys.exit(3)", OK7, 0.0, ("runtime_error",)),  # status 3 was memory_limit
+    ("import sys\nprint(7)\nsys.exit(2)", OK7, 0.0, ("runtime_error",)),  # status 2 was syntax_error
+    ("print(7)\neval('1+')", OK7, 0.0, ("runtime_error",)),  # a SyntaxError at run time is its own error
+    ("print(7)\nraise MemoryError", OK7, 0.0, ("runtime_error",)),  # a MemoryError that used no memory
+    ("import os, signal\nprint(7, flush=True)\nos.kill(os.getpid(), signal.SIGXCPU)", OK7, 0.0, ("runtime_error",)),
+    ("import sys\nprint(7)\nsys.stderr.write('MemoryError')", OK7, 1.0, ()),  # a word on stderr is no verdict
+    ("import sys\nsys.stderr.write('MemoryError')\ndef add(a, b):\n    return a + b", CHECK, 1.0, ()),
+    ("import sys\nsys.exit(4)\ndef add(a, b):\n    return a + b", CHECK, 0.0, ("runtime_error",)),
+    ("import sys\ndef add(a, b):\n    sys.exit(3)", ONE_CALL, 0.0, ("runtime_error",)),
+    (f"print(7)\n{FILL_MEMORY}", OK7_64MB, 0.0, ("memory_limit",)),  # it did use its memory
+    (f"{FILL_MEMORY}\ndef add(a, b):\n    return a + b", CHECK_64MB, 0.0, ("memory_limit",)),
+]
+
+
+@pytest.mark.parametrize(("completion", "reference", "correctness", "flags"), NOT_THE_PROGRAMS_CHOICE)
+def test_the_program_cannot_choose_its_verdict(code_verifier, completion, reference, correctness, flags):
+    verdict = code_verifier.score(completion, reference)
+    assert (verdict.components["correctness"], verdict.flags) == (correctness, flags)
+
+
+def test_a_program_that_does_not_compile_runs_no_test(code_verifier):
+    # the runner compiles before running anything (the verifier compiles first too: this is the runner)
+    result = harness.run("def (", parse_reference(STDIO))
+    assert [t.status for t in result.tests] == ["syntax_error", "syntax_error"]
+
+
+CHECK_10S = json.dumps({**json.loads(CHECK), "time_limit_s": 10})
+ADD = "def add(a, b):\n    return a + b"
+
+TOO_MUCH_OUTPUT = [
+    # (completion, reference): more than 1 MiB of stdout ends the test with output_limit, every kind (issue 20.8)
+    (f"import sys\nfor _ in range(1 << 14):\n    sys.stdout.write('x' * 65536)\n{ADD}", CHECK_10S),  # 1 GiB
+    (f"import sys\nsys.stdout.write('x' * (2 << 20))\n{ADD}", CHECK),
+    ("def add(a, b):\n    print('x' * (2 << 20))\n    return a + b", CHECK),  # printed while the check calls it
+    ("def add(a, b):\n    print('x' * (2 << 20))\n    return a + b", ONE_CALL),
+    ("import sys\nsys.stdout.write('x' * (2 << 20))\nprint(7)", OK7),
+]
+
+
+@pytest.mark.parametrize(("completion", "reference"), TOO_MUCH_OUTPUT)
+def test_more_than_1_mib_of_output_is_output_limit_for_every_kind(code_verifier, completion, reference):
+    verdict = code_verifier.score(completion, reference)
+    assert (verdict.components, verdict.flags) == ({"format": 0.5, "correctness": 0.0}, ("output_limit",))
+
+
+def test_exactly_1_mib_of_output_is_allowed(code_verifier):
+    verdict = code_verifier.score(f"import sys\nsys.stdout.write('x' * (1 << 20))\n{ADD}", CHECK)
+    assert verdict.components["correctness"] == 1.0, verdict
+
+
 EXTRACT = [
     # (completion, program)
     ("a\n```\nx=1\n```\nb\n```py\ny=2\n```\n```bash\nls\n```", "y=2\n"),  # last python block; bash skipped
@@ -181,3 +243,14 @@ def test_dedup_key_is_the_program(code_verifier):
         "Answer\n```python\nx=1\n```"
     )
     assert code_verifier.dedup_key("x=1") != code_verifier.dedup_key("x=2")
+
+
+RULES = Path(__file__).resolve().parents[1] / "docs" / "verifiers" / "code.md"
+
+
+@pytest.mark.parametrize("example", re.findall(r"^```python\n(.*?)^```$", RULES.read_text(), re.S | re.M))
+def test_the_examples_of_the_rules_page_hold(code_verifier, capsys, example):
+    # each example prints verdicts; the comment under each print is what it must print
+    expected = [line.removeprefix("# ") for line in example.splitlines() if line.startswith("# Verdict(")]
+    exec(compile(example, str(RULES), "exec"), {})
+    assert expected and capsys.readouterr().out.splitlines() == expected

@@ -18,7 +18,7 @@ import yaml
 
 from rlvr.client.environment import VARIABLES as CLIENT_VARIABLES
 from rlvr.services.runtime import Settings, create_app
-from rlvr.services.verifiers.code.config import SandboxSettings
+from rlvr.services.sandbox.settings import SandboxSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERLAYS = ["dev", "prod"]

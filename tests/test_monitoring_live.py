@@ -19,7 +19,7 @@ import httpx
 import pytest
 import yaml
 
-from rlvr.services.verifiers.code import sandbox
+from rlvr.services import sandbox
 from rlvr.testing.processes import free_port, serve_process
 from tests.code_cases import STDIO, require_sandbox
 from tests.monitoring import RULES, binary, panel_queries, rules, signals

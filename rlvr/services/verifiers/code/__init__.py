@@ -1,7 +1,8 @@
 """The `code` verifier: a model-written Python program run against tests in a sandbox.
 
-Modules: extract (the program in a completion), reference (the JSON reference), sandbox (one
-sandboxed Python process), harness (all tests of a reference in one sandbox), verifier (the Verifier).
+Modules: extract (the program in a completion), reference (the JSON reference), harness (all tests
+of a reference in one sandbox, rlvr.services.sandbox), judge (one test's report against the
+reference), verifier (the Verifier).
 """
 
 from __future__ import annotations

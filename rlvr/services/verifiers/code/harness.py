@@ -1,9 +1,9 @@
 """All tests of a reference against one program, in ONE sandbox per completion.
 
-The parent sends the runner (runner.py, check_runner.py) its configuration on a pipe: the program,
-the inputs of each test, never the expected outputs (stdin/stdout and function-call kinds); for
-check code the test source goes on a pipe only the checker process reads. It then judges the rows
-the runner reports (judge.py).
+The parent sends the runner (runner/, a trusted program run inside the sandbox) its configuration
+on a pipe: the program, the inputs of each test, never the expected outputs (stdin/stdout and
+function-call kinds); for check code the test source goes on a pipe only the checker process reads.
+It then judges the rows the runner reports (judge.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from rlvr.services.verifiers.code import runner, sandbox
+from rlvr.services import sandbox
 from rlvr.services.verifiers.code.judge import TestOutcome, judge
 from rlvr.services.verifiers.code.reference import Reference
 
@@ -29,6 +29,7 @@ PER_TEST_MARGIN_S = 0.05
 ROW_CAP = 6 * 1024 * 1024 + 8192
 RESULTS_CAP = 64 * 1024 * 1024  # all rows of one completion: what one worker holds at most
 RUNNER_MEMORY_MB = 256  # the runner's own address space, on top of the program's limit
+RUNNER = sandbox.Program.from_package("rlvr.services.verifiers.code.runner", "main")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,13 +125,12 @@ def run(program: str, ref: Reference) -> HarnessResult:
         inputs["test"] = (ref.test or "").encode()
     inputs["config"] = json.dumps(config).encode()
     n = ref.n_tests
-    result = sandbox.run_python(
-        runner.source(),
+    result = sandbox.run_program(
+        RUNNER,
         inputs=inputs,
         outputs={"results": min(n * ROW_CAP, RESULTS_CAP)},
         wall_s=wall_budget_s(ref),
         memory_mb=ref.memory_mb + RUNNER_MEMORY_MB,
-        trusted=True,
     )
     rows: dict[int, dict[str, Any]] = {}
     for line in result.outputs.get("results", b"").splitlines():

@@ -1,7 +1,9 @@
 """Judging one test's report from the runner, in the parent: the program never sees what is expected.
 
 A test passes only when the program exited 0 within its limits *and* its stdout (stdin/stdout kind)
-or return value (function-call kind) matches, or, for check code, the checker wrote PASS.
+or return value (function-call kind) matches, or, for check code, the checker wrote PASS. Limits
+and syntax errors are the runner's own findings (runner/watch.py); the program's exit status is
+only zero (compare) or not (`runtime_error`), and nothing it prints is ever read as a verdict.
 
 >>> normalize_stdout("7  \\n\\n")
 '7'
@@ -62,27 +64,29 @@ def values_equal(got: Any, expected: Any, tol: float = 1e-6) -> bool:
     return type(got) is type(expected) and got == expected
 
 
+def _reached(row: dict[str, Any], limit: str) -> bool:
+    """Whether the runner found the test at `limit` (its own fields, never an exit status)."""
+    if limit == "output_limit":
+        return bool(row.get("over"))
+    if limit == "time_limit":
+        return bool(row.get("timed_out") or row.get("cpu_limit"))
+    return bool(row.get(limit))
+
+
 def judge(row: dict[str, Any] | None, ref: Reference, i: int) -> TestOutcome:
     if row is None:
         return TestOutcome(False, "missing", detail="no result for this test (the sandbox was stopped)")
     wall = float(row.get("wall", 0.0))
     stderr = str(row.get("stderr", ""))[-500:]
-    if row.get("over"):
-        return TestOutcome(False, "output_limit", wall)
-    if row.get("timed_out") or row.get("cpu_limit"):
-        return TestOutcome(False, "time_limit", wall)
-    code = row.get("exit")
-    if code == 3 or "MemoryError" in stderr:
-        return TestOutcome(False, "memory_limit", wall, stderr)
-    if code == 2:
-        return TestOutcome(False, "syntax_error", wall, stderr)
-    if code == 4 and ref.kind == "check":  # an assertion of the check failed
-        return TestOutcome(False, "wrong_answer", wall, stderr)
-    if code != 0:
+    for limit in ("syntax_error", "output_limit", "time_limit", "memory_limit"):
+        if _reached(row, limit):
+            return TestOutcome(False, limit, wall, stderr)
+    if ref.kind == "check":  # the checker's verdict (its pipe alone): PASS, FAIL (an assertion), none
+        if row.get("verdict") == "PASS" and row.get("exit") == 0:
+            return TestOutcome(True, "ok", wall, stderr)
+        return TestOutcome(False, "wrong_answer" if row.get("verdict") == "FAIL" else "runtime_error", wall, stderr)
+    if row.get("exit") != 0:
         return TestOutcome(False, "runtime_error", wall, stderr)
-    if ref.kind == "check":
-        ok = row.get("verdict") == "PASS"
-        return TestOutcome(ok, "ok" if ok else "wrong_answer", wall, stderr)
     if ref.kind == "stdio":
         expected = ref.stdio_tests[i].stdout
         ok = normalize_stdout(str(row.get("stdout", ""))) == normalize_stdout(expected)

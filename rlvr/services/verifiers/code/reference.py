@@ -1,4 +1,4 @@
-"""The reference of a `code` item: a JSON object of one of three kinds (DESIGN.md, "The code verifier").
+"""The reference of a `code` item: a JSON object of one of three kinds (docs/verifiers/code.md).
 
 - stdin/stdout: {"tests": [{"stdin": "3 4\\n", "stdout": "7\\n"}, ...]}
 - function call: {"fn_name": "add", "tests": [{"args": [3, 4], "expected": 7}, ...]}

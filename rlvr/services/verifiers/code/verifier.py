@@ -1,5 +1,6 @@
-"""`CodeVerifier` (`code` 1.0.0): format 0.5 when a program is found and compiles; correctness 1.0
-when every test of the reference passes in the sandbox; answer "passed/total"; flags per DESIGN.md.
+"""`CodeVerifier` (`code` 1.1.0): format 0.5 when a program is found and compiles; correctness 1.0
+when every test of the reference passes in the sandbox; answer "passed/total"; the rules, flags and
+statuses are docs/verifiers/code.md's.
 
 Runs in the worker pool (isolation `process`); each pool worker claims its own sandbox uid slot and,
 in bwrap-root mode, keeps its own zygote (a long-lived sandbox that forks each run).
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from rlvr.services import sandbox
 from rlvr.services.verifiers.base import Verdict, Verifier
-from rlvr.services.verifiers.code import harness, sandbox, slots
+from rlvr.services.verifiers.code import harness
 from rlvr.services.verifiers.code.extract import extract_program
 from rlvr.services.verifiers.code.reference import parse_reference, reference_limits
 
@@ -25,7 +27,7 @@ FLAG_ORDER = ("syntax_error", "memory_limit", "output_limit", "time_limit", "run
 
 class CodeVerifier(Verifier):
     name = "code"
-    version = "1.0.0"
+    version = "1.1.0"  # 1.1.0: no exit status is a verdict; check code's output is capped at 1 MiB
     components: ClassVar[dict[str, float]] = {"format": FORMAT_REWARD, "correctness": CORRECTNESS_REWARD}
     description = (
         "Python program (last fenced block) run against the reference's tests in a sandbox: "
@@ -36,7 +38,6 @@ class CodeVerifier(Verifier):
     def warm_up(self) -> None:
         """Probe the sandbox, claim this worker's uid slot and start its zygote before the first item."""
         sandbox.warm_up()
-        slots.claim_slot()
 
     def details(self) -> dict[str, object]:
         caps = sandbox.detect()

@@ -1,9 +1,11 @@
-"""Runs one Python program in the sandbox, in layers, and says which layers it has.
+"""Runs one Python program in the sandbox, in layers, and says which layers it has: a program's
+source (`run_python`) or a trusted program of the service's (`run_program`, programs.py).
 
 Layers (`detect().layers`):
 - `bwrap`, `fs`, `netns`, `pidns`: bubblewrap (bwrap.py) gives the program new namespaces: a
   network with only its own loopback, a pid namespace, and a file system that is a tmpfs root with
-  the interpreter bound read-only and nothing else of the host.
+  the interpreter, its standard library and the libraries they load bound read-only (hostfs.py),
+  and nothing else of the host.
 - `tmpfs`: the only writable place is /tmp, a 64 MiB tmpfs; files are capped at 16 MiB.
 - `uid`: a uid of its own per worker slot (slots.py), never root. Needs a root service.
 - `rlimits`: CPU, address space, file size, open files, processes, no core files.
@@ -24,30 +26,18 @@ import os
 import shutil
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from rlvr.services.verifiers.code import oneshot, seccomp, zygote
-from rlvr.services.verifiers.code.config import Mode, sandbox_settings
-from rlvr.services.verifiers.code.pipes import SandboxResult
-from rlvr.services.verifiers.code.slots import SandboxUnavailable, slot_uid
+from rlvr.services.sandbox import oneshot, seccomp, zygote
+from rlvr.services.sandbox.capabilities import NAMESPACE_LAYERS, REQUIRED, Capabilities, SandboxUnavailable
+from rlvr.services.sandbox.pipes import SandboxResult
+from rlvr.services.sandbox.programs import Program
+from rlvr.services.sandbox.settings import Mode, sandbox_settings
+from rlvr.services.sandbox.slots import claim_slot, slot_uid
 
-__all__ = [
-    *("REQUIRED", "Capabilities", "SandboxResult", "SandboxUnavailable"),
-    *("detect", "require", "run_python", "warm_up"),
-]
+__all__ = ["detect", "require", "run_program", "run_python", "warm_up"]
 
 log = logging.getLogger(__name__)
-
-REQUIRED = ("uid", "rlimits", "seccomp")
-
-
-@dataclass(frozen=True, slots=True)
-class Capabilities:
-    layers: tuple[str, ...]
-    mode: str  # bwrap-root, bwrap-userns, plain, or none
-    problems: tuple[str, ...] = ()
-    zygote: bool = False  # runs are forked by a long-lived sandbox per worker (bwrap-root only)
-
 
 _probe_lock = threading.Lock()
 _caps: Capabilities | None = None
@@ -80,7 +70,7 @@ def _probe(wanted: Mode) -> Capabilities:
             if not shutil.which("bwrap"):
                 problems.append("bwrap: not installed (apt-get install bubblewrap)")
                 continue
-            layers += ["bwrap", "netns", "pidns", "fs", "tmpfs"] + (["userns"] if mode == "bwrap-userns" else [])
+            layers += [*NAMESPACE_LAYERS] + (["userns"] if mode == "bwrap-userns" else [])
         caps = Capabilities(tuple(sorted(layers)), mode, tuple(problems))
         try:
             result = _run(caps, "import sys; sys.stdout.write('ok')", wall_s=20, memory_mb=256)
@@ -128,9 +118,11 @@ def require() -> Capabilities:
 
 
 def warm_up() -> Capabilities:
-    """`require()`, and start this process's zygote (if any) now rather than on the first run. Its
-    bubblewrap dies with the thread that starts it: call this from the thread that runs programs."""
+    """`require()`, claim this process's uid slot, and start its zygote (if any) now rather than on
+    the first run. Its bubblewrap dies with the thread that starts it: call this from the thread
+    that runs programs."""
     caps = require()
+    claim_slot()
     if caps.zygote:
         _run(caps, "pass", wall_s=20, memory_mb=256)
     return caps
@@ -144,30 +136,39 @@ def run_python(
     wall_s: float = 10.0,
     memory_mb: int = 512,
     fresh: bool = False,
-    trusted: bool = False,
 ) -> SandboxResult:
-    """Run `source` in the sandbox. `inputs` are pipes it can read (name -> data), `outputs` pipes
-    it can write (name -> cap in bytes); their fds are in `json.loads(sys.argv[1])["fds"]`.
-    `fresh`: a sandbox of its own even where a zygote runs. `trusted`: `source` is the service's
-    own code (the runner), never a program's: the zygote compiles it once and keeps it."""
+    """Run a program's `source` in the sandbox. `inputs` are pipes it can read (name -> data),
+    `outputs` pipes it can write (name -> cap in bytes); their fds are in
+    `json.loads(sys.argv[1])["fds"]`. `fresh`: a sandbox of its own even where a zygote runs."""
     return _run(require(), source, inputs=inputs, outputs=outputs, wall_s=wall_s, memory_mb=memory_mb,
-                fresh=fresh, trusted=trusted)  # fmt: skip
+                fresh=fresh)  # fmt: skip
+
+
+def run_program(
+    program: Program,
+    *,
+    inputs: Mapping[str, bytes] | None = None,
+    outputs: Mapping[str, int] | None = None,
+    wall_s: float = 10.0,
+    memory_mb: int = 512,
+) -> SandboxResult:
+    """Run a trusted `program` (the service's own code, e.g. the code verifier's runner, never a
+    model's) in the sandbox, as `run_python` runs a source; a zygote compiles it once and keeps it."""
+    return _run(require(), program, inputs=inputs, outputs=outputs, wall_s=wall_s, memory_mb=memory_mb)
 
 
 def _run(
     caps: Capabilities,
-    source: str,
+    job: str | Program,
     *,
     inputs: Mapping[str, bytes] | None = None,
     outputs: Mapping[str, int] | None = None,
     wall_s: float,
     memory_mb: int,
     fresh: bool = False,
-    trusted: bool = False,
 ) -> SandboxResult:
     uid = slot_uid() if os.geteuid() == 0 else os.getuid()
     inputs, outputs = inputs or {}, outputs or {}
     if caps.zygote and not fresh:
-        return zygote.run(caps.layers, uid, source, inputs=inputs, outputs=outputs, wall_s=wall_s,
-                          memory_mb=memory_mb, trusted=trusted)  # fmt: skip
-    return oneshot.run(caps, uid, source, inputs=inputs, outputs=outputs, wall_s=wall_s, memory_mb=memory_mb)
+        return zygote.run(caps.layers, uid, job, inputs=inputs, outputs=outputs, wall_s=wall_s, memory_mb=memory_mb)
+    return oneshot.run(caps, uid, job, inputs=inputs, outputs=outputs, wall_s=wall_s, memory_mb=memory_mb)

@@ -16,12 +16,8 @@ import threading
 import time
 from pathlib import Path
 
-from rlvr.services.verifiers.code.config import sandbox_settings
-
-
-class SandboxUnavailable(RuntimeError):
-    """The sandbox cannot run here with the required layers: the service must not judge code."""
-
+from rlvr.services.sandbox.capabilities import SandboxUnavailable
+from rlvr.services.sandbox.settings import sandbox_settings
 
 _lock = threading.Lock()
 _slot: tuple[int, int] | None = None  # (slot, fd holding its lock)
@@ -52,6 +48,19 @@ def claim_slot() -> int:
 
 def slot_uid() -> int:
     return sandbox_settings().uid_base + claim_slot()
+
+
+_dirty_lock = threading.Lock()
+_dirty = True  # this slot's uid may still own processes from a previous holder (a killed worker)
+
+
+def sweep_once(uid: int) -> None:
+    """Before the first sandbox of this process: kill what a previous holder of the slot left."""
+    global _dirty
+    with _dirty_lock:
+        if _dirty:
+            kill_uid(uid)
+            _dirty = False
 
 
 def processes_of(*uids: int) -> list[int]:

@@ -1,4 +1,4 @@
-"""Settings of the code sandbox (environment variables `RLVR_CODE_*`), read once per process.
+"""Settings of the sandbox (environment variables `RLVR_CODE_*`), read once per process.
 
 Pool workers are spawned processes: they read the same environment the service was started with.
 """

@@ -15,9 +15,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-MIB = 1024 * 1024
-OUTPUT_CAP = 1 * MIB
-STDERR_TAIL = 8 * 1024
+from rlvr.services.sandbox.limits import OUTPUT_CAP, STDERR_TAIL
+
 CHUNK = 65536
 
 

@@ -1,7 +1,7 @@
 """A long-lived sandbox per worker process (bwrap-root mode): the zygote, which forks one fresh
 sandboxed process per run instead of starting bubblewrap and an interpreter each time.
 
-The zygote (zygote_source.py) lives in the same bubblewrap namespaces, file system, seccomp filter
+The zygote (inside/zygote.py) lives in the same bubblewrap namespaces, file system, seccomp filter
 and rlimits a one-shot sandbox has; it is root inside with only CAP_SETUID and CAP_SETGID, and each
 run's process drops to the worker's slot uid, so no program can signal, stop or read it. Per run
 the parent makes fresh pipes, sends them over the control socket (SCM_RIGHTS) with the run's
@@ -26,11 +26,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from rlvr.services.verifiers.code import bwrap, seccomp
-from rlvr.services.verifiers.code.oneshot import FILE_SIZE_LIMIT, MIB, OPEN_FILES, PROCESSES, sweep_once
-from rlvr.services.verifiers.code.pipes import Pipes, SandboxResult, pump
-from rlvr.services.verifiers.code.slots import kill_uid
-from rlvr.services.verifiers.code.zygote_source import ZYGOTE
+from rlvr.services.sandbox import bwrap, seccomp
+from rlvr.services.sandbox.limits import FILE_SIZE_LIMIT, MIB, OPEN_FILES, PROCESSES
+from rlvr.services.sandbox.pipes import Pipes, SandboxResult, pump
+from rlvr.services.sandbox.programs import Program, boot_command
+from rlvr.services.sandbox.slots import kill_uid, sweep_once
 
 __all__ = ["ZygoteGone", "current_pid", "run", "stop"]
 
@@ -63,8 +63,7 @@ class Zygote:
             pass_fds.append(seccomp_fd)
         header = {"uid": uid, "nproc": PROCESSES, "ctl": child.fileno(), "fsize": FILE_SIZE_LIMIT,
                   "nofile": OPEN_FILES, "preload": PRELOAD}  # fmt: skip
-        argv = bwrap.command(True, seccomp_fd)
-        argv += [bwrap.interpreter(), "-I", "-S", "-B", "-c", ZYGOTE, json.dumps(header)]
+        argv = bwrap.command(True, seccomp_fd) + boot_command(bwrap.interpreter(), "zygote", header)
         self.err_r, err_w = os.pipe()  # the zygote's (and bwrap's) stderr: read if it fails to start
         try:
             self.proc = subprocess.Popen(
@@ -103,19 +102,18 @@ class Zygote:
 
     def job(
         self,
-        source: str,
+        job: str | Program,
         inputs: Mapping[str, bytes],
         outputs: Mapping[str, int],
         wall_s: float,
         memory_mb: int,
-        trusted: bool,
     ) -> SandboxResult:
-        pipes = Pipes.make(inputs if trusted else {"__source__": source.encode(), **inputs}, outputs)
+        pipes = Pipes.make(inputs if isinstance(job, Program) else {"__source__": job.encode(), **inputs}, outputs)
         names = list(pipes.child_fds)
         header: dict[str, Any] = {"fds": {n: i for i, n in enumerate(names)}, "cpu": int(wall_s) + 1,
                                   "as": memory_mb * MIB}  # fmt: skip
-        if trusted:
-            header["source"] = source
+        if isinstance(job, Program):
+            header["program"] = job.as_json()  # compiled once by the zygote, kept
         self.jobs += 1
         header["id"] = self.jobs
         started = time.monotonic()
@@ -186,15 +184,15 @@ _zygote: Zygote | None = None
 def run(
     layers: tuple[str, ...],
     uid: int,
-    source: str,
+    job: str | Program,
     *,
     inputs: Mapping[str, bytes],
     outputs: Mapping[str, int],
     wall_s: float,
     memory_mb: int,
-    trusted: bool = False,
 ) -> SandboxResult:
-    """Run `source` as one fresh process of this worker's zygote (started on first use)."""
+    """Run `job` (a program's source, or a trusted program) as one fresh process of this worker's
+    zygote (started on first use)."""
     global _zygote
     with _lock:
         for attempt in (1, 2):
@@ -205,7 +203,7 @@ def run(
                 sweep_once(uid)
                 _zygote = Zygote(layers, uid)
             try:
-                return _zygote.job(source, inputs, outputs, wall_s, memory_mb, trusted)
+                return _zygote.job(job, inputs, outputs, wall_s, memory_mb)
             except ZygoteGone:
                 _zygote.stop()
                 _zygote = None
