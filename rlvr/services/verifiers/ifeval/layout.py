@@ -28,10 +28,11 @@ _NON_SPACE = re.compile(r"\S")
 
 def count_placeholders(value: str) -> int:
     """Matches of `\\[.*?\\]`: a `[` and the next `]` on the same line (`.` stops at `\\n` only)."""
-    count, pos = 0, 0
+    count, pos, line_end = 0, 0, -1
     while (start := value.find("[", pos)) >= 0:
-        line_end = value.find("\n", start)
-        line_end = len(value) if line_end < 0 else line_end
+        if start > line_end:  # a new line: find its end once, not once per `[` (quadratic on one long line)
+            line_end = value.find("\n", start)
+            line_end = len(value) if line_end < 0 else line_end
         close = value.find("]", start + 1, line_end)
         if close < 0:  # no `]` after this `[` on its line, so none after any later `[` of the line either
             pos = line_end + 1
