@@ -81,10 +81,15 @@ def train(
 def eval_(
     model: Annotated[list[str] | None, typer.Option(help="Model(s) to compare; repeat the option.")] = None,
     data: Annotated[
-        str, typer.Option(help="`synthetic`, a GSM8K JSONL (test split), a hub id, or `humaneval`/`code-stdio`.")
+        str,
+        typer.Option(
+            help="`synthetic`, a GSM8K JSONL (test split), a hub id, `humaneval`/`code-stdio`, or "
+            "`ifeval-synthetic`/`google/IFEval`/an IFEval JSONL (with --shots 0)."
+        ),
     ] = "synthetic",
     verifier: Annotated[
-        str | None, typer.Option(help="Verifier to score with (default: `code` for code data, else `gsm8k`).")
+        str | None,
+        typer.Option(help="Verifier to score with (default: `code` or `ifeval` for their data, else `gsm8k`)."),
     ] = None,
     n: Annotated[int, typer.Option(help="Evaluation problems.")] = 100,
     shots: Annotated[str, typer.Option(help="Comma-separated few-shot counts.")] = "0,1,2,4,8",
@@ -113,7 +118,7 @@ def eval_(
     cfg = EvalConfig(
         models=model or ["smollm2-135m-instruct"],
         data=data,
-        verifier=verifier or ("code" if data_kind(data) == "code" else "gsm8k"),
+        verifier=verifier or {"code": "code", "ifeval": "ifeval"}.get(data_kind(data), "gsm8k"),
         n=n,
         shots=[int(k) for k in shots.split(",") if k.strip()],
         reward_url=reward_url,

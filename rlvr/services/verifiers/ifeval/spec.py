@@ -24,9 +24,14 @@ from types import MappingProxyType
 from typing import Any
 
 RELATIONS = ("less than", "at least")
-# ISO 639-1 codes IFEval names (its instructions_util.LANGUAGE_CODES); langdetect reports all of them.
-LANGUAGES: tuple[str, ...] = ("en", "es", "pt", "ar", "hi", "fr", "ru", "de", "ja", "it", "bn", "uk", "th", "ur")
-LANGUAGES += ("ta", "te", "bg", "ko", "pl", "he", "fa", "vi", "ne", "sw", "kn", "mr", "gu", "pa", "ml", "fi")
+# IFEval's languages (its instructions_util.LANGUAGE_CODES), all of which langdetect reports.
+LANGUAGES = {
+    "en": "English", "es": "Spanish", "pt": "Portuguese", "ar": "Arabic", "hi": "Hindi", "fr": "French",
+    "ru": "Russian", "de": "German", "ja": "Japanese", "it": "Italian", "bn": "Bengali", "uk": "Ukrainian",
+    "th": "Thai", "ur": "Urdu", "ta": "Tamil", "te": "Telugu", "bg": "Bulgarian", "ko": "Korean", "pl": "Polish",
+    "he": "Hebrew", "fa": "Persian", "vi": "Vietnamese", "ne": "Nepali", "sw": "Swahili", "kn": "Kannada",
+    "mr": "Marathi", "gu": "Gujarati", "pa": "Punjabi", "ml": "Malayalam", "fi": "Finnish",
+}  # fmt: skip
 MODES = ("strict", "loose")
 MAX_INSTRUCTIONS = 32
 MAX_WORDS_IN_LIST = 32  # keywords, forbidden words
@@ -94,7 +99,7 @@ def _letter(name: str, value: Any) -> str:
 
 def _language(name: str, value: Any) -> str:
     if value not in LANGUAGES:
-        raise ValueError(f"{name} must be one of IFEval's language codes {LANGUAGES}, got {value!r:.80}")
+        raise ValueError(f"{name} must be one of IFEval's language codes {sorted(LANGUAGES)}, got {value!r:.80}")
     return str(value)
 
 
