@@ -17,38 +17,13 @@ from collections.abc import Callable
 import pytest
 
 from rlvr.services.verifiers.ifeval.checks import CHECKS, follows
+from rlvr.services.verifiers.ifeval.samples import HARD_ARGS, HOSTILE_UNITS
 from rlvr.services.verifiers.ifeval.spec import parse_reference
 
 KIB = 1 << 10
 SIZES_KIB = (64, 512)
 MAX_GROWTH = 3.0  # per-MiB time at 512 KiB over that at 64 KiB; quadratic would be 8
 NOISE_S_PER_MIB = 0.3  # timer and scheduler noise on a shared machine
-
-# Arguments that make each scan work: near-miss keywords, markers and splitters the shapes almost hold.
-HARD_ARGS: dict[str, dict] = {
-    "keywords:existence": {"keywords": ["aaaaaaaab", "section 9"]},
-    "keywords:frequency": {"keyword": "aaaaaaaab", "frequency": 2, "relation": "at least"},
-    "keywords:forbidden_words": {"forbidden_words": ["aaaaaaaab", "p.s"]},
-    "keywords:letter_frequency": {"letter": "a", "let_frequency": 3, "let_relation": "at least"},
-    "language:response_language": {"language": "en"},
-    "length_constraints:number_sentences": {"num_sentences": 3, "relation": "less than"},
-    "length_constraints:number_paragraphs": {"num_paragraphs": 3},
-    "length_constraints:number_words": {"num_words": 100, "relation": "at least"},
-    "length_constraints:nth_paragraph_first_word": {"num_paragraphs": 3, "nth_paragraph": 2, "first_word": "so"},
-    "detectable_content:number_placeholders": {"num_placeholders": 2},
-    "detectable_content:postscript": {"postscript_marker": "P.S."},
-    "detectable_format:number_bullet_lists": {"num_bullets": 2},
-    "detectable_format:number_highlighted_sections": {"num_highlights": 2},
-    "detectable_format:multiple_sections": {"section_spliter": "Section", "num_sections": 2},
-    "combination:repeat_prompt": {"prompt_to_repeat": "Repeat this. " * 50},
-    "startend:end_checker": {"end_phrase": "Any other questions?"},
-    "change_case:capital_word_frequency": {"capital_frequency": 3, "capital_relation": "at least"},
-}
-
-SHAPES = [
-    "[", "[a]", "\n", " \n", "*", "*a", "* a\n", "-", "<<", "<<a", "***", "******", "{", "[1,", "p. s. ",
-    "Section 1 ", "Section ", "a. a. a.\n", "A. ", "DON'T ", ",", "''", "a", "\n\n", "é", "?!", '"', "\x00",
-]  # fmt: skip
 
 
 def _per_mib(run: Callable[[str], object], text: str) -> float:
@@ -57,7 +32,7 @@ def _per_mib(run: Callable[[str], object], text: str) -> float:
     return (time.perf_counter() - started) / (len(text) / (1 << 20))
 
 
-@pytest.mark.parametrize("unit", SHAPES, ids=repr)
+@pytest.mark.parametrize("unit", HOSTILE_UNITS, ids=repr)
 def test_every_instruction_scans_in_linear_time(unit: str) -> None:
     texts = [unit * (size * KIB // len(unit)) for size in SIZES_KIB]
     follows("punctuation:no_comma", texts[0], {})  # nothing below pays for imports

@@ -5,6 +5,7 @@ prints it, a test checks it; needs the reference implementation (oracle.py).
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -35,13 +36,54 @@ def _kwargs(instruction_id: str, response: str, rng: random.Random) -> dict[str,
     return kwargs
 
 
+def _paragraphs(rng: random.Random, count: int, divider: str, first_word: str = "", nth: int = 0) -> str:
+    parts = [samples.paragraph(rng) for _ in range(count)]
+    if nth:
+        parts[nth - 1] = f"{first_word.capitalize()} {parts[nth - 1]}"
+    return divider.join(parts)
+
+
+def _following(instruction_id: str, kwargs: dict[str, Any], rng: random.Random) -> str | None:
+    """A response made to follow the instruction (IFEval's own verdict still decides), or None."""
+    body = samples.response(rng)
+    made = {
+        "length_constraints:nth_paragraph_first_word": lambda: _paragraphs(
+            rng, kwargs["num_paragraphs"], "\n\n", kwargs["first_word"], kwargs["nth_paragraph"]
+        ),
+        "length_constraints:number_paragraphs": lambda: _paragraphs(rng, kwargs["num_paragraphs"], "\n***\n"),
+        "detectable_format:constrained_response": lambda: body + "\nMy answer is " + rng.choice(["yes.", "no."]),
+        "combination:two_responses": lambda: samples.paragraph(rng) + "\n******\n" + samples.paragraph(rng),
+        "change_case:english_capital": lambda: body.upper(),
+        "change_case:english_lowercase": lambda: body.lower(),
+        "detectable_format:json_format": lambda: "```json\n" + json.dumps({"text": body}) + "\n```",
+        "startend:quotation": lambda: f'"{body}"',
+        "startend:end_checker": lambda: f"{body} {kwargs['end_phrase']}",
+        "punctuation:no_comma": lambda: body.replace(",", ""),
+        "detectable_content:postscript": lambda: f"{body}\n\n{kwargs['postscript_marker']} {samples.sentence(rng)}",
+        "detectable_format:number_bullet_lists": lambda: "\n".join(
+            f"* {samples.sentence(rng)}" for _ in range(kwargs["num_bullets"])
+        ),
+        "detectable_format:multiple_sections": lambda: "\n".join(
+            f"{kwargs['section_spliter']} {i + 1}\n{samples.paragraph(rng)}" for i in range(kwargs["num_sections"])
+        ),
+        "keywords:forbidden_words": lambda: " ".join(
+            w for w in body.split(" ") if not any(f in w.lower() for f in kwargs["forbidden_words"])
+        ),
+        "language:response_language": lambda: samples.foreign(kwargs["language"]) or None,
+    }
+    return made[instruction_id]() if instruction_id in made else None
+
+
 def items(n: int, seed: int = 0) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(instruction id, response, kwargs): `n` per instruction."""
+    """(instruction id, response, kwargs): `n` per instruction, half made to follow where IFEval rarely is."""
     rng = random.Random(seed)
     for instruction_id in CHECKS:
-        for _ in range(n):
+        for index in range(n):
             response = samples.response(rng)
-            yield instruction_id, response, _kwargs(instruction_id, response, rng)
+            kwargs = _kwargs(instruction_id, response, rng)
+            if index % 2:
+                response = _following(instruction_id, kwargs, rng) or response
+            yield instruction_id, response, kwargs
 
 
 def measure(n: int, seed: int = 0) -> dict[str, dict[str, Any]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 _WORDS = [
     "the", "a", "river", "lantern", "window", "garden", "silver", "morning", "bridge", "letter", "market",
@@ -38,6 +39,11 @@ _FOREIGN = {
     "ko": "아침은 조용했고 우리는 강을 따라 오래된 돌다리까지 걸었습니다.",
     "fi": "Aamu oli rauhallinen ja kävelimme joen vartta vanhalle kivisillalle asti.",
 }
+
+
+def foreign(language: str) -> str:
+    """A few sentences in one of the languages samples hold ("" for another)."""
+    return " ".join([_FOREIGN[language]] * 3) if language in _FOREIGN else ""
 
 
 def sentence(rng: random.Random) -> str:
@@ -96,3 +102,30 @@ def response(rng: random.Random) -> str:
     if rng.random() < 0.1:
         text += "\nIs there anything else I can help with?"
     return text
+
+
+# Arguments that make each scan work: near-miss keywords, markers and splitters the shapes almost hold.
+HARD_ARGS: dict[str, dict[str, Any]] = {
+    "keywords:existence": {"keywords": ["aaaaaaaab", "section 9"]},
+    "keywords:frequency": {"keyword": "aaaaaaaab", "frequency": 2, "relation": "at least"},
+    "keywords:forbidden_words": {"forbidden_words": ["aaaaaaaab", "p.s"]},
+    "keywords:letter_frequency": {"letter": "a", "let_frequency": 3, "let_relation": "at least"},
+    "language:response_language": {"language": "en"},
+    "length_constraints:number_sentences": {"num_sentences": 3, "relation": "less than"},
+    "length_constraints:number_paragraphs": {"num_paragraphs": 3},
+    "length_constraints:number_words": {"num_words": 100, "relation": "at least"},
+    "length_constraints:nth_paragraph_first_word": {"num_paragraphs": 3, "nth_paragraph": 2, "first_word": "so"},
+    "detectable_content:number_placeholders": {"num_placeholders": 2},
+    "detectable_content:postscript": {"postscript_marker": "P.S."},
+    "detectable_format:number_bullet_lists": {"num_bullets": 2},
+    "detectable_format:number_highlighted_sections": {"num_highlights": 2},
+    "detectable_format:multiple_sections": {"section_spliter": "Section", "num_sections": 2},
+    "combination:repeat_prompt": {"prompt_to_repeat": "Repeat this. " * 50},
+    "startend:end_checker": {"end_phrase": "Any other questions?"},
+    "change_case:capital_word_frequency": {"capital_frequency": 3, "capital_relation": "at least"},
+}
+
+HOSTILE_UNITS = [
+    "[", "[a]", "\n", " \n", "*", "*a", "* a\n", "-", "<<", "<<a", "***", "******", "{", "[1,", "p. s. ",
+    "Section 1 ", "Section ", "a. a. a.\n", "A. ", "DON'T ", ",", "''", "a", "\n\n", "é", "?!", '"', "\x00",
+]  # fmt: skip
