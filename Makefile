@@ -56,6 +56,7 @@ bench: setup
 	$(PY) benchmarks/bench_hardening.py
 	$(PY) benchmarks/bench_adapters.py
 	$(PY) benchmarks/bench_code.py
+	$(PY) benchmarks/bench_ifeval.py
 
 # DATA=../shared/data/gsm8k/train.jsonl switches the demo to GSM8K.
 DATA ?=
