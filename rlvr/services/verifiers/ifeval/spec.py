@@ -37,7 +37,7 @@ MAX_INSTRUCTIONS = 32
 MAX_WORDS_IN_LIST = 32  # keywords, forbidden words
 MAX_PATTERN_CHARS = 200  # a keyword, postscript marker or section splitter: searched across the completion
 MAX_REFERENCE_CHARS = 1 << 20
-CACHED_REFERENCE_CHARS = 16_384  # parsed references kept for a GRPO group's repeats: at most 4096 x 16 KiB
+CACHED_REFERENCE_CHARS = 4096  # parsed references kept for a GRPO group's repeats: at most 4096 x 4 KiB
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,10 @@ class IFEvalVerifier(Verifier):
 
     def score(self, completion: str, reference: str) -> Verdict:
         ref = parse_reference(reference)  # ValueError: status error, bad_reference
-        followed = [follows(i.id, completion, i.args, ref.mode) for i in ref.instructions]
+        try:
+            followed = [follows(i.id, completion, i.args, ref.mode) for i in ref.instructions]
+        finally:
+            text.forget()  # sentences are shared by this item's instructions, not kept past it
         total, done = len(followed), sum(followed)
         missed = dict.fromkeys(i.id for i, ok in zip(ref.instructions, followed, strict=True) if not ok)
         components = {
