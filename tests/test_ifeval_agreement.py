@@ -7,6 +7,9 @@ from __future__ import annotations
 import doctest
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from rlvr.services.verifiers.ifeval import agreement, oracle
 from tests.ifeval_cases import require_oracle
 
@@ -43,3 +46,17 @@ def test_the_english_punkt_model_passes_nltks_own_tokenizer_examples() -> None:
     # What fails needs NLTK data we do not have (the German model, the Brown corpus, stopwords), not English Punkt.
     assert results.attempted > 150
     assert all("german" in source or "TextTiling" in source or "brown" in source for source in failed), failed
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["A", "b", "Cd", "1", " ", ".", "?", "!", "..", "É", "ß", "\n", "CANNOT", "Gonna",
+                                 "ABC", "\u00b2", "x_y", "WANNA", "'", ","]), max_size=14))  # fmt: skip
+def test_plain_sentences_are_split_as_nltks_tokenizer_splits_them(pieces: list[str]) -> None:
+    # The shortcut for sentences of letters, digits, spaces and .?! must count what NLTK counts.
+    from nltk.tokenize.destructive import NLTKWordTokenizer
+
+    from rlvr.services.verifiers.ifeval import text
+
+    sentence = "".join(pieces)
+    expected = sum(1 for token in NLTKWordTokenizer().tokenize(sentence) if token.isupper())
+    assert text._capital_tokens(sentence) == expected
