@@ -24,12 +24,23 @@ KIB = 1 << 10
 SIZES_KIB = (64, 512)
 MAX_GROWTH = 3.0  # per-MiB time at 512 KiB over that at 64 KiB; quadratic would be 8
 NOISE_S_PER_MIB = 0.3  # timer and scheduler noise on a shared machine
+TRIES = 3  # a pause of the shared machine during one run is not a quadratic scan: the best of a few
 
 
 def _per_mib(run: Callable[[str], object], text: str) -> float:
     started = time.perf_counter()
     run(text)
     return (time.perf_counter() - started) / (len(text) / (1 << 20))
+
+
+def _grows(run: Callable[[str], object], small_text: str, large_text: str) -> tuple[float, float] | None:
+    """(small, large) seconds per MiB when the large one grew past the bound in every try, else None."""
+    small, large = float("inf"), float("inf")
+    for _ in range(TRIES):
+        small, large = min(small, _per_mib(run, small_text)), min(large, _per_mib(run, large_text))
+        if large < MAX_GROWTH * small + NOISE_S_PER_MIB:
+            return None
+    return small, large
 
 
 @pytest.mark.parametrize("unit", HOSTILE_UNITS, ids=repr)
@@ -39,8 +50,7 @@ def test_every_instruction_scans_in_linear_time(unit: str) -> None:
     for instruction_id in CHECKS:
         args = HARD_ARGS.get(instruction_id, {})
         run = functools.partial(follows, instruction_id, args=args)
-        small, large = (_per_mib(run, text) for text in texts)
-        assert large < MAX_GROWTH * small + NOISE_S_PER_MIB, (instruction_id, small, large)
+        assert (grown := _grows(run, *texts)) is None, (instruction_id, grown)
 
 
 HOSTILE_REFERENCES: dict[str, Callable[[int], str]] = {
@@ -62,5 +72,5 @@ def test_hostile_references_are_parsed_or_refused_in_linear_time(shape: str) -> 
         with contextlib.suppress(ValueError):
             parse_reference(text + " " * (len(text) % 7))  # past the parse cache
 
-    small, large = (_per_mib(parse, HOSTILE_REFERENCES[shape](size * KIB)) for size in (64, 1000))
-    assert large < MAX_GROWTH * small + NOISE_S_PER_MIB, (shape, small, large)
+    texts = (HOSTILE_REFERENCES[shape](size * KIB) for size in (64, 1000))
+    assert (grown := _grows(parse, *texts)) is None, (shape, grown)

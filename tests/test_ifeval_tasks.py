@@ -15,10 +15,10 @@ from rlvr.cli import app
 from rlvr.services.runtime import Settings
 from rlvr.services.verifiers.ifeval import oracle
 from rlvr.services.verifiers.ifeval.spec import ARGUMENTS, parse_reference
+from rlvr.services.verifiers.ifeval.wording import CONFLICTS, INSTRUCTIONS
 from rlvr.trainer.config import TrainConfig
 from rlvr.trainer.data import data_kind, load_problems
 from rlvr.trainer.evaluate import EvalConfig
-from rlvr.trainer.ifeval_instructions import CONFLICTS, INSTRUCTIONS
 from rlvr.trainer.ifeval_tasks import synthetic_ifeval_problems, synthetic_split
 from rlvr.trainer.prompts import FewShotPrompter
 from tests.ifeval_cases import require_oracle

@@ -23,8 +23,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from rlvr.services.verifiers.ifeval.wording import CONFLICTS, INSTRUCTIONS
 from rlvr.trainer.data import Problem
-from rlvr.trainer.ifeval_instructions import CONFLICTS, INSTRUCTIONS
 
 IFEVAL_SYNTHETIC = "ifeval-synthetic"
 IFEVAL_HUB = "google/IFEval"

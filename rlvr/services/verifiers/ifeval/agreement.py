@@ -23,7 +23,7 @@ _LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "ru", "hi", "ja", "ko", "fi")
 
 
 def _kwargs(instruction_id: str, response: str, rng: random.Random) -> dict[str, Any]:
-    from rlvr.trainer.ifeval_instructions import INSTRUCTIONS
+    from rlvr.services.verifiers.ifeval.wording import INSTRUCTIONS
 
     kwargs = INSTRUCTIONS[instruction_id][0](rng)
     if instruction_id in _COUNTED:

@@ -1,5 +1,6 @@
 """IFEval's instructions as its prompts word them, with argument samplers and IFEval's conflict table
-(which instructions may not be asked together); ifeval_tasks.py composes problems from them.
+(which instructions may not be asked together): rlvr/trainer/ifeval_tasks.py composes training problems
+from them, agreement.py draws arguments from them.
 
 >>> INSTRUCTIONS["punctuation:no_comma"][1]({})
 'In your entire response, refrain from the use of any commas.'
