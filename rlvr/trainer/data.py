@@ -120,7 +120,8 @@ def _from_rows(rows: list[dict]) -> list[Problem]:
 
 def load_problems(source: str, split: str = "train", limit: int | None = None, seed: int = 0) -> list[Problem]:
     """Problems of `split` from `synthetic[:steps]`, a local GSM8K-style JSONL file, a hub dataset,
-    or a code source (`humaneval`, `humaneval:all`, `code-stdio`: code_tasks.py).
+    a code source (`humaneval`, `humaneval:all`, `code-stdio`: code_tasks.py), or instruction following
+    (`ifeval-synthetic`, `google/IFEval`, a local IFEval JSONL: ifeval_tasks.py).
 
     Synthetic train and test are disjoint by construction (`synthetic_split`). A local `train.jsonl`
     or `test.jsonl` stands for its pair: the sibling file of the requested split is read. Any other
@@ -128,7 +129,10 @@ def load_problems(source: str, split: str = "train", limit: int | None = None, s
     did not get the same file twice (`split_path`).
     """
     from rlvr.trainer.code_tasks import SOURCES, load_code_problems
+    from rlvr.trainer.ifeval_tasks import is_ifeval_source, load_ifeval_problems
 
+    if is_ifeval_source(source):
+        return load_ifeval_problems(source, split, limit, seed)
     if source in SOURCES:
         problems = load_code_problems(source, split)
         return problems[:limit] if limit is not None else problems
@@ -148,9 +152,12 @@ def load_problems(source: str, split: str = "train", limit: int | None = None, s
 
 
 def data_kind(source: str) -> str:
-    """`code` for the code sources (code_tasks.py), else `math`."""
+    """`code` for the code sources (code_tasks.py), `ifeval` for instruction following, else `math`."""
     from rlvr.trainer.code_tasks import SOURCES
+    from rlvr.trainer.ifeval_tasks import is_ifeval_source
 
+    if is_ifeval_source(source):
+        return "ifeval"
     return "code" if source in SOURCES else "math"
 
 

@@ -18,7 +18,8 @@ class EvalConfig:
         default="synthetic",
         metadata={
             "help": "`synthetic`, a GSM8K JSONL (its `test` split is read: train.jsonl -> test.jsonl), a hub id, "
-            "or code: `humaneval` (its test split), `humaneval:all`, `code-stdio`."
+            "or code: `humaneval` (its test split), `humaneval:all`, `code-stdio`; or instruction following: "
+            "`ifeval-synthetic`, `google/IFEval`, an IFEval JSONL."
         },
     )
     fewshot_data: str | None = field(
@@ -53,7 +54,7 @@ class EvalConfig:
 
     def __post_init__(self) -> None:
         if self.verifier is None:
-            self.verifier = "code" if data_kind(self.data) == "code" else "gsm8k"
+            self.verifier = {"code": "code", "ifeval": "ifeval"}.get(data_kind(self.data), "gsm8k")
         if not self.models:
             raise ValueError("name at least one --model")
         if self.n < 1 or self.batch_size < 1 or self.max_new_tokens < 1:
@@ -67,5 +68,7 @@ class EvalConfig:
                 f"{self.data} holds code problems: evaluate them with --verifier code "
                 "(and --reward-url of a code service, or in-process where the sandbox runs)"
             )
+        if data_kind(self.data) == "ifeval" and self.verifier != "ifeval":
+            raise ValueError(f"{self.data} holds instruction-following problems: evaluate them with --verifier ifeval")
         if self.dtype not in ("auto", "bf16", "fp32"):
             raise ValueError(f"dtype must be 'auto', 'bf16' or 'fp32', got {self.dtype!r}")

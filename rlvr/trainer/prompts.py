@@ -75,8 +75,10 @@ class FewShotPrompter:
     ):
         if style not in ("plain", "chat"):
             raise ValueError(f"prompt style must be 'plain' or 'chat', got {style!r}")
-        if kind not in ("math", "code"):
-            raise ValueError(f"problem kind must be 'math' or 'code', got {kind!r}")
+        if kind not in ("math", "code", "ifeval"):
+            raise ValueError(f"problem kind must be 'math', 'code' or 'ifeval', got {kind!r}")
+        if kind == "ifeval" and shots:
+            raise ValueError("instruction-following problems have no worked solutions: their prompts are zero-shot")
         if shots > len(pool):
             raise ValueError(f"{shots} shots need at least {shots} training problems; the pool has {len(pool)}")
         self.pool, self.shots, self.style, self.seed, self.system_prompt = (
@@ -94,6 +96,8 @@ class FewShotPrompter:
         return candidates[: self.shots]
 
     def __call__(self, question: str) -> str | list[dict[str, str]]:
+        if self.kind == "ifeval":  # the request as IFEval asks it, nothing added
+            return question + "\n\n" if self.style == "plain" else [{"role": "user", "content": question}]
         examples = self.examples_for(question)
         if self.kind == "code":
             return (plain_code_prompt if self.style == "plain" else chat_code_prompt)(question, examples)
