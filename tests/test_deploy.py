@@ -127,12 +127,32 @@ def test_trainer_job_reaches_the_service_by_dns_name(rendered) -> None:
     assert claims and set(claims) <= {p["metadata"]["name"] for p in of_kind(docs, "PersistentVolumeClaim")}
 
 
-def test_only_trainers_and_prometheus_reach_verifiers(rendered) -> None:
+@pytest.mark.parametrize(
+    ("target", "source"), [("front-door", "trainer"), ("verifier", "front-door")], ids=["trainers", "front-door"]
+)
+def test_trainers_reach_only_the_front_door_and_only_it_reaches_verifiers(rendered, target: str, source: str) -> None:
     _, docs = rendered
-    (policy,) = [p for p in of_kind(docs, "NetworkPolicy") if "Ingress" in p["spec"]["policyTypes"]]
-    sources = policy["spec"]["ingress"][0]["from"]
-    assert {"app.kubernetes.io/component": "trainer"} in [s["podSelector"]["matchLabels"] for s in sources]
-    assert policy["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/component": "verifier"}
+    policies = [p for p in of_kind(docs, "NetworkPolicy") if "Ingress" in p["spec"]["policyTypes"]]
+    (policy,) = [
+        p for p in policies if p["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/component": target}
+    ]
+    (rule,) = policy["spec"]["ingress"]
+    pods = [s["podSelector"]["matchLabels"] for s in rule["from"] if "namespaceSelector" not in s]
+    assert pods == [{"app.kubernetes.io/component": source}]  # and Prometheus, from any namespace
+    components = {
+        d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] for d in of_kind(docs, "Deployment")
+    }
+    assert components == {"front-door", "verifier"}  # every Deployment is behind one of the two policies
+
+
+def test_the_front_door_routes_to_every_verifier_deployment(rendered) -> None:
+    _, docs = rendered
+    (front,) = [d for d in of_kind(docs, "Deployment") if d["metadata"]["name"] == "front-door"]
+    env = {e["name"]: e.get("value") for e in front["spec"]["template"]["spec"]["containers"][0]["env"]}
+    remote = dict(entry.split("=", 1) for entry in env["RLVR_VERIFIERS"].split(",") if "=" in entry)
+    services = {s["metadata"]["name"] for s in of_kind(docs, "Service")}
+    assert {re.match(r"http://([^:/]+):8000$", url).group(1) for url in remote.values()} <= services
+    assert set(remote) == {"gsm8k", "math", "code", "ifeval"}
 
 
 def test_code_verifier_pods_have_no_egress(rendered) -> None:

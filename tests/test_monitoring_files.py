@@ -77,13 +77,15 @@ def test_the_dashboard_configmap_validates_and_holds_the_dashboard() -> None:
 
 def test_the_pod_monitor_selects_every_verifier_pod_by_its_port() -> None:
     (monitor,) = [d for d in k8s_monitoring() if d["kind"] == "PodMonitor"]
-    selector = monitor["spec"]["selector"]["matchLabels"]
+    (expression,) = monitor["spec"]["selector"]["matchExpressions"]
     (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
     deployments = of_kind(render("prod"), "Deployment")
-    assert {d["metadata"]["name"] for d in deployments} == {"verifier-gsm8k", "verifier-math", "verifier-code"}
+    names = {d["metadata"]["name"] for d in deployments}
+    assert names == {"front-door", "verifier-gsm8k", "verifier-math", "verifier-code", "verifier-ifeval"}
+    assert expression["operator"] == "In"
     for deployment in deployments:
         template = deployment["spec"]["template"]
-        assert selector.items() <= template["metadata"]["labels"].items()
+        assert template["metadata"]["labels"][expression["key"]] in expression["values"]
         assert monitor["spec"]["jobLabel"] in template["metadata"]["labels"]
         assert endpoint["port"] in [p["name"] for p in template["spec"]["containers"][0]["ports"]]
         assert endpoint["path"] == "/metrics"
@@ -96,7 +98,7 @@ def test_compose_prometheus_scrapes_every_verifier_service() -> None:
         for name, s in services.items()
         if "RLVR_VERIFIERS" in s.get("environment", {})
     }
-    assert verifiers == {"reward:8000", "math:8001", "code:8002"}
+    assert verifiers == {"reward:8000", "math:8001", "code:8002", "ifeval:8003"}
     config = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
     targets = [t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]]
     assert sorted(targets) == sorted(verifiers)

@@ -86,7 +86,7 @@ echo "$plain_reply"
 python3 -c 'import json, sys; r = json.loads(sys.argv[1])["results"]; assert [x["reward"] for x in r] == [1.5, 0.5, 1.5], r' "$plain_reply"
 docker rm -f rlvr-ci-code-plain >/dev/null
 
-echo "== restart with a token; score known completions through the containers (gsm8k, math, then ifeval)"
+echo "== restart with a token; score known completions through the containers (the front door's gsm8k, math, ifeval)"
 export RLVR_API_TOKEN=ci-token
 "${compose[@]}" up -d --wait --wait-timeout 180 reward math ifeval
 reply=$(curl -sf -X POST http://127.0.0.1:18000/score -H "Authorization: Bearer $RLVR_API_TOKEN" \
@@ -121,6 +121,26 @@ import json, sys
 result = json.loads(sys.argv[1])["results"][0]
 assert result["status"] == "scored" and result["answer"] == "2/3", result
 assert result["flags"] == ["punctuation:no_comma"], result
+PY
+echo "== one mixed request through the front door: each item judged by its own service, in item order"
+mixed_reply=$(curl -sf -X POST http://127.0.0.1:18000/score -H "Authorization: Bearer $RLVR_API_TOKEN" \
+  -H 'Content-Type: application/json' -d @- <<'JSON'
+{"items": [
+  {"completion": "#### 18", "reference": "18"},
+  {"completion": "so \\boxed{\\frac{1}{2}}", "reference": "0.5", "verifier": "math"},
+  {"completion": "a, b = map(int, input().split())\nprint(a + b)", "reference": "{\"tests\": [{\"stdin\": \"3 4\\n\", \"stdout\": \"7\"}]}", "verifier": "code"},
+  {"completion": "Short and plain.", "reference": "{\"instruction_id_list\": [\"punctuation:no_comma\"], \"kwargs\": [{}]}", "verifier": "ifeval"}
+]}
+JSON
+)
+echo "$mixed_reply"
+python3 - "$mixed_reply" <<'PY'
+import json, sys
+reply = json.loads(sys.argv[1])
+judges = [r["verifier"]["name"] for r in reply["results"]]
+assert judges == ["gsm8k", "math", "code", "ifeval"], reply
+assert [r["reward"] for r in reply["results"]][:3] == [1.5, 1.5, 1.5], reply
+assert reply["results"][3]["status"] == "scored" and reply["results"][3]["components"]["correctness"] == 1.0, reply
 PY
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:18000/score -d '{}')
 [ "$code" = 401 ] || { echo "expected 401 without a token, got $code"; exit 1; }
