@@ -22,7 +22,7 @@ class Batch:
         self.items = items
         self.limits = limits  # seconds an item may take once it is at the head of a worker's pipe
         self.out: list[Outcome | None] = [None] * len(items)
-        self.stopped = threading.Event()  # deadline, disconnect or done: nothing more is taken
+        self.stopped = threading.Event()  # deadline, shutdown, disconnect or done: nothing more is taken
         self.failure: str | None = None  # why a worker gave up, for the items nobody could judge
         self._todo: deque[int] = deque(range(len(items)))
         self._held = 0  # taken by a worker and not yet done or handed back

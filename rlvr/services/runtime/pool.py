@@ -8,9 +8,10 @@ the items the killed worker held go back for any worker to take. A replacement t
 makes its worker give up (what it held goes to the live workers) until its next use. This works
 whatever the verifier does (SymPy in a C loop, a regex gone exponential), unlike SIGALRM.
 
-A request's own deadline and its client's disconnect stop the parent from sending more items;
-the items already sent are drained (or their worker killed at the item deadline) before the
-worker goes back to the idle queue, so a worker is never handed out while a thread drives it.
+A request's own deadline, the shutdown cut (`drain.py`) and its client's disconnect stop the parent
+from sending more items; the items already sent are drained (or their worker killed at the item
+deadline) before the worker goes back to the idle queue, so a worker is never handed out while a
+thread drives it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from rlvr.services.protocol import Status
 from rlvr.services.runtime.batch import Batch
-from rlvr.services.runtime.scoring import Outcome, deadline_outcome
+from rlvr.services.runtime.drain import Drain
+from rlvr.services.runtime.scoring import Outcome
 from rlvr.services.runtime.workers import STARTUP_TIMEOUT_S, WorkerStartError, _kill, _Spares, _start_process
 
 __all__ = ["STARTUP_TIMEOUT_S", "WorkerPool", "WorkerStartError", "_Spares", "_Worker"]
@@ -144,8 +146,10 @@ class WorkerPool:
         item_deadline_s: float,
         on_restart: Callable[[], None] = lambda: None,
         spares: int | None = None,
+        drain: Drain | None = None,
     ) -> None:
         self._specs = specs
+        self._drain = drain or Drain(0.0)  # the service's shutdown cut; never begun without one
         self._size = size
         self._spare_count = size if spares is None else spares
         self._deadline = item_deadline_s
@@ -196,7 +200,8 @@ class WorkerPool:
         deadline_s: float,
         budgets: list[float | None] | None = None,
     ) -> list[Outcome]:
-        """Score items across the pool; one outcome per item, in order, by `deadline_s` at the latest.
+        """Score items across the pool; one outcome per item, in order, by `deadline_s` (or the shutdown
+        cut) at the latest.
 
         An item's deadline is the pool's item deadline, or its budget (the reference's own limits,
         `Verifier.item_budget_s`) when that is longer."""
@@ -206,14 +211,14 @@ class WorkerPool:
         batch = Batch(name, items, limits)
         in_time = False
         try:
-            async with asyncio.timeout(deadline_s):
+            async with self._drain.deadline(deadline_s):
                 await asyncio.gather(*(self._drive(batch) for _ in range(min(self._size, len(items)))))
             in_time = True
         except TimeoutError:
             pass
         finally:
-            batch.stop()  # deadline, disconnect or done: nothing more is sent for this request
-        outcomes = batch.outcomes(deadline_outcome(deadline_s), in_time)
+            batch.stop()  # deadline, cut, disconnect or done: nothing more is sent for this request
+        outcomes = batch.outcomes(self._drain.late_outcome(deadline_s), in_time)
         if self._spares is not None:
             scored = [ref for (_, ref), o in zip(items, outcomes, strict=True) if o.status == Status.SCORED]
             self._spares.remember(name, scored)

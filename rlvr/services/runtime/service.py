@@ -25,10 +25,11 @@ from typing import Any
 import orjson
 
 from rlvr.services.protocol import ScoreRequest, VerifierDescription
+from rlvr.services.runtime.drain import Drain
 from rlvr.services.runtime.errors import ApiError
 from rlvr.services.runtime.metrics import Metrics
 from rlvr.services.runtime.pool import WorkerPool
-from rlvr.services.runtime.scoring import Outcome, deadline_outcome, score_into
+from rlvr.services.runtime.scoring import Outcome, score_into
 from rlvr.services.runtime.settings import Settings
 from rlvr.services.verifiers.base import Verifier
 from rlvr.services.verifiers.registry import load_verifier
@@ -48,10 +49,11 @@ class ScoringService:
             verifier = load_verifier(spec)
             self.verifiers[verifier.name] = verifier
             specs[verifier.name] = spec
+        self.drain = Drain(settings.shutdown_scoring_s)  # begun by the connection layer on SIGTERM
         # Every verifier is loaded in the pool: `process` ones score there, inline ones send it their
         # hostile-sized items, so that no long scan (one C call holds the GIL) stalls the event loop.
         self.pool = WorkerPool(
-            specs, settings.workers, settings.item_deadline_s, metrics.worker_restarts.inc, settings.spares
+            specs, settings.workers, settings.item_deadline_s, metrics.worker_restarts.inc, settings.spares, self.drain
         )
         self.ready = False
         self._details: dict[str, dict[str, object]] = {}
@@ -194,12 +196,13 @@ class ScoringService:
             self._inline, score_into, verifier, items, out, stop_at, abort
         )
         try:
-            # shield: on a deadline or a disconnect the thread finishes its item and sees `abort`.
+            # shield: on a deadline, the shutdown cut or a disconnect the thread finishes its item and sees `abort`.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(work), timeout=deadline_s)
+                async with self.drain.deadline(deadline_s):
+                    await asyncio.shield(work)
         finally:
             abort.set()
-        late = deadline_outcome(deadline_s)
+        late = self.drain.late_outcome(deadline_s)
         return [o if o is not None else late for o in list(out)]
 
     async def results(self, request: ScoreRequest, via: str = "score") -> tuple[Verifier, str, list[dict[str, Any]]]:

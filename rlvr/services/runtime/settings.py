@@ -8,6 +8,18 @@ the verifier's slices and the response), so the defaults need about 3 x 64 MiB =
 the server and its pool (2 workers + 2 spares, 40 to 90 MiB each): inside the 512 Mi that k8s
 gives the gsm8k service (429 MiB measured at the worst admitted load, benchmarks/bench_hardening.py)
 and the 1 Gi of the math service. `tests/test_hardening.py` checks the peak against 512 MiB.
+
+Shutdown is bounded by design; on SIGTERM (uvicorn stops accepting at once):
+
+    requests in flight score until SIGTERM + shutdown_scoring_s
+        = shutdown_grace_s - SHUTDOWN_ANSWER_RESERVE_S   (18 s of the default 20 s; at once below 2 s)
+      whatever their own deadline (request_deadline_s 30 s, up to max_request_deadline_s 300 s): the
+      items not judged by then come back `timeout` (flag `shutting_down`), a body still arriving gets 503;
+    every answer is sent by SIGTERM + shutdown_grace_s (uvicorn cancels what is left then: none is);
+    the pool is reaped in at most SHUTDOWN_REAP_S more (a worker gets 2 s to exit, then SIGKILL);
+    so the pod's terminationGracePeriodSeconds (k8s/base) and compose's stop_grace_period must be at
+    least shutdown_grace_s + SHUTDOWN_REAP_S = 30 s: tests/test_deploy.py checks every manifest.
+
 """
 
 from __future__ import annotations
@@ -17,6 +29,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SHUTDOWN_ANSWER_RESERVE_S = 2.0  # of the grace, kept for encoding and sending the answers once scoring stops
+SHUTDOWN_REAP_S = 10  # after the grace: lifespan shutdown, the pool's threads (1 s) and workers (2 s, then kill)
 
 
 class Settings(BaseSettings):
@@ -72,7 +87,8 @@ class Settings(BaseSettings):
     shutdown_grace_s: int = Field(
         default=20,
         gt=0,
-        description="On SIGTERM, in-flight requests get this long to finish (k8s gives 30 s before SIGKILL).",
+        description="On SIGTERM, in-flight requests are answered within this (scoring stops 2 s before it; "
+        "k8s gives 30 s before SIGKILL).",
     )
     http_workers: int = Field(default=1, ge=1, description="uvicorn processes started by `rlvr serve`.")
     nemo_gym_verifier: str | None = Field(
@@ -103,6 +119,15 @@ class Settings(BaseSettings):
     @property
     def spares(self) -> int:
         return self.workers if self.spare_workers is None else self.spare_workers
+
+    @property
+    def shutdown_scoring_s(self) -> float:
+        """How long after SIGTERM requests in flight may still score (see the module docstring).
+
+        >>> Settings(shutdown_grace_s=20).shutdown_scoring_s
+        18.0
+        """
+        return max(self.shutdown_grace_s - SHUTDOWN_ANSWER_RESERVE_S, 0.0)
 
     @field_validator("verifiers", mode="before")
     @classmethod
