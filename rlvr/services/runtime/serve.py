@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 import uvicorn
 
-from rlvr.services.runtime.connections import DrainingH11Protocol
+from rlvr.services.runtime.connections import MAX_HEAD_BYTES, connection_policy, http_protocol, open_file_limit
 from rlvr.services.runtime.logs import configure_logging
 from rlvr.services.runtime.settings import Settings, get_settings
+
+log = logging.getLogger("rlvr.service")
 
 
 def run_server(
@@ -41,13 +44,26 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
     On SIGTERM uvicorn stops accepting, tells every connection to shut down (ours begin the app's drain:
     scoring stops `shutdown_scoring_s` later), waits up to the grace for the answers, then the lifespan
-    stops the worker pool.
+    stops the worker pool. Connections: `connections.py`.
     """
+    try:
+        policy = connection_policy(settings)
+    except ValueError as exc:  # an open-file limit too low to serve anything
+        raise SystemExit(f"rlvr serve: {exc}") from None
+    log.info(
+        "connections: a request head within %gs, at most %d waiting for one (open-file limit %d)",
+        policy.header_timeout_s,
+        policy.idle_limit,
+        open_file_limit(),
+    )
     return {
         "host": settings.host,
         "port": settings.port,
         "log_config": None,
         "access_log": False,
         "timeout_graceful_shutdown": settings.shutdown_grace_s,
-        "http": DrainingH11Protocol,
+        "http": http_protocol(policy),
+        "ws": "none",  # no WebSocket routes: an upgrade request is an ordinary request
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+        "backlog": settings.backlog,
     }

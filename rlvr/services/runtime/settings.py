@@ -20,6 +20,10 @@ Shutdown is bounded by design; on SIGTERM (uvicorn stops accepting at once):
     so the pod's terminationGracePeriodSeconds (k8s/base) and compose's stop_grace_period must be at
     least shutdown_grace_s + SHUTDOWN_REAP_S = 30 s: tests/test_deploy.py checks every manifest.
 
+Connections are bounded too: one that has not sent a whole request head within `header_timeout_s`
+is closed, at most 16 KiB of an unfinished head is buffered (h11), and at most `max_idle_connections`
+connections wait for a request head at once (the oldest is closed first), fewer when the process's
+open-file limit is lower: see `rlvr/services/runtime/connections.py`.
 """
 
 from __future__ import annotations
@@ -89,6 +93,23 @@ class Settings(BaseSettings):
         gt=0,
         description="On SIGTERM, in-flight requests are answered within this (scoring stops 2 s before it; "
         "k8s gives 30 s before SIGKILL).",
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="A connection that has not sent a whole request head this long after it opened (or after "
+        "its previous answer) is closed.",
+    )
+    max_idle_connections: int = Field(
+        default=1024,
+        gt=0,
+        description="Connections waiting for a request head, per process; the oldest is closed past it (fewer "
+        "when the open-file limit is lower).",
+    )
+    backlog: int = Field(
+        default=128,
+        gt=0,
+        description="Connections the kernel queues for the server, and the most it accepts at once.",
     )
     http_workers: int = Field(default=1, ge=1, description="uvicorn processes started by `rlvr serve`.")
     nemo_gym_verifier: str | None = Field(
