@@ -110,6 +110,30 @@ def test_verifiers_are_hardened_and_scaled(rendered) -> None:
     assert names <= {p["metadata"]["name"] for p in of_kind(docs, "PodDisruptionBudget")}
 
 
+def _grace_s(env: dict[str, str]) -> int:
+    """RLVR_SHUTDOWN_GRACE_S as the service reads it (its default when unset), plus the time to reap the pool."""
+    from rlvr.services.runtime.settings import SHUTDOWN_REAP_S
+
+    return int(env.get("RLVR_SHUTDOWN_GRACE_S", Settings().shutdown_grace_s)) + SHUTDOWN_REAP_S
+
+
+def test_pods_get_the_shutdown_grace_and_the_reaping_before_sigkill(rendered) -> None:
+    _, docs = rendered
+    (config,) = [c for c in of_kind(docs, "ConfigMap") if c["metadata"]["name"].startswith("rlvr-verifier-config")]
+    for deployment in of_kind(docs, "Deployment"):
+        pod = deployment["spec"]["template"]["spec"]
+        env = config["data"] | {e["name"]: e["value"] for e in pod["containers"][0].get("env", []) if "value" in e}
+        assert pod["terminationGracePeriodSeconds"] >= _grace_s(env), deployment["metadata"]["name"]
+
+
+def test_compose_verifiers_get_the_shutdown_grace_and_the_reaping_before_sigkill() -> None:
+    for name, service in compose()["services"].items():
+        env = service.get("environment", {})
+        if "RLVR_VERIFIERS" in env:
+            period = re.fullmatch(r"(\d+)s", service.get("stop_grace_period", "10s"))  # Docker's default: 10 s
+            assert period and int(period.group(1)) >= _grace_s(env), name
+
+
 def test_trainer_job_reaches_the_service_by_dns_name(rendered) -> None:
     overlay, docs = rendered
     (job,) = of_kind(docs, "Job")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import time
+from typing import Any
 
 import httpx
 
 from rlvr.services.runtime import Settings
 
 PLUGIN = "tests.plugins.misbehaving:MisbehavingVerifier"
+SLOW_START = "tests.plugins.misbehaving:SlowStartVerifier"
 
 
 def _score(url: str, completions: list[str]) -> tuple[list[dict], float]:
@@ -83,25 +88,86 @@ def test_worker_killed_from_outside_mid_batch_is_replaced() -> None:
     assert "worker_crashed" in outcomes[1].flags
 
 
+async def _break_replacements(pool: Any) -> None:
+    """From now on every replacement of this started pool fails to start (its verifier no longer loads)."""
+    from rlvr.services.runtime.pool import _Spares
+
+    await asyncio.to_thread(pool._spares.close)
+    pool._spares = _Spares({"misbehaving": "tests.plugins.no_such_module:Verifier"}, count=1)
+    for worker in pool._workers:
+        worker._spares = pool._spares
+
+
 def test_a_failed_replacement_keeps_what_was_already_judged() -> None:
-    import threading
+    from rlvr.services.runtime.pool import WorkerPool
 
-    from rlvr.services.runtime.pool import _Spares, _Worker
+    async def run() -> list:
+        pool = WorkerPool({"misbehaving": PLUGIN}, size=1, item_deadline_s=30)
+        await pool.start()
+        await _break_replacements(pool)
+        try:
+            return await pool.score("misbehaving", [("a", "1"), ("crash", "1"), ("b", "1")], deadline_s=120)
+        finally:
+            await pool.close()
 
-    broken_spares = _Spares({"misbehaving": "tests.plugins.no_such_module:Verifier"}, count=1)
-    worker = _Worker({"misbehaving": PLUGIN}, broken_spares)
-    items = [("a", "1"), ("crash", "1"), ("b", "1")]
-    out: list = [None] * 3
-    try:
-        worker.run(
-            "misbehaving", items, out, 0, [30.0] * len(items), threading.Event(), lambda: None, threading.Event()
-        )
-    finally:
-        worker.stop()
-        broken_spares.close()
+    out = asyncio.run(run())
     assert [o.status for o in out] == ["scored", "error", "error"]
     assert out[1].flags == ("worker_crashed",)
     assert out[2].flags == ("worker_unavailable",) and "failed to start" in out[2].error
+
+
+def test_items_of_a_worker_that_cannot_be_replaced_go_to_the_live_ones() -> None:
+    """Only the item on the dead worker fails; the rest of the batch is judged by the worker still alive."""
+    from rlvr.services.runtime.pool import WorkerPool
+
+    async def run() -> list:
+        pool = WorkerPool({"misbehaving": PLUGIN}, size=2, item_deadline_s=30)
+        await pool.start()
+        await _break_replacements(pool)
+        try:
+            items = [("crash", "1")] + [(f"x{i}", "1") for i in range(40)]
+            return await pool.score("misbehaving", items, deadline_s=120)
+        finally:
+            await pool.close()
+
+    out = asyncio.run(run())
+    assert [o.status for o in out] == ["error"] + ["scored"] * 40
+    assert out[0].flags == ("worker_crashed",)
+    assert [o.answer for o in out[1:]] == [f"x{i}" for i in range(40)]
+
+
+def test_a_spare_killed_while_loading_costs_no_items() -> None:
+    """Issue 20, item 3: a `kill -9` hits a spare still loading; the next worker it was due to replace dies.
+    Before, every item after that death came back `worker unavailable: spare worker failed to start`."""
+    from rlvr.services.runtime.pool import WorkerPool
+    from rlvr.testing.processes import child_pids
+
+    others = set(child_pids(os.getpid()))  # other tests' servers run in this process
+
+    async def loading_spare(worker_pid: int) -> int:
+        deadline = time.monotonic() + 30
+        while not (new := set(child_pids(os.getpid())) - others - {worker_pid}):
+            assert time.monotonic() < deadline, "no spare was started"
+            await asyncio.sleep(0.01)
+        (pid,) = new
+        return pid
+
+    async def run() -> tuple[list, list]:
+        pool = WorkerPool({"slow-start": SLOW_START}, size=1, item_deadline_s=30, spares=1)
+        await pool.start()
+        try:
+            first = await pool.score("slow-start", [("crash", "1"), ("a", "1")], deadline_s=120)
+            (worker,) = pool._workers  # the spare now, while a new spare loads (2 s) in its place
+            os.kill(await loading_spare(worker.proc.pid), signal.SIGKILL)
+            second = await pool.score("slow-start", [("crash", "1"), ("b", "1"), ("c", "1")], deadline_s=120)
+            return first, second
+        finally:
+            await pool.close()
+
+    first, second = asyncio.run(run())
+    assert [o.status for o in first] == ["error", "scored"]
+    assert [o.status for o in second] == ["error", "scored", "scored"], [o.error for o in second]
+    assert second[0].flags == ("worker_crashed",)
 
 
 def test_no_spare_in_time_is_a_labelled_start_error() -> None:

@@ -94,3 +94,12 @@ class BrokenHooksVerifier(InlineMisbehavingVerifier):
 
     def item_budget_s(self, reference: str) -> float | None:
         return 1.0
+
+
+class SlowStartVerifier(MisbehavingVerifier):
+    """Takes 2 s to load in each worker (SymPy's import on a busy machine): a spare is killable while loading."""
+
+    name = "slow-start"
+
+    def warm_up(self) -> None:
+        time.sleep(2.0)

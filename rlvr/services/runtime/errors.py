@@ -1,4 +1,4 @@
-"""The service's 4xx answers: one exception type, one JSON shape (`ErrorResponse`)."""
+"""The service's error answers (4xx; 503 while it shuts down): one exception type, one JSON shape (`ErrorResponse`)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "Body or item count over the limit.",
         422: "Malformed request.",
         429: "Overloaded; see Retry-After.",
+        503: "Shutting down before the body arrived; send it again (see Retry-After).",
     }.items()
 }
 

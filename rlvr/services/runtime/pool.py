@@ -1,14 +1,17 @@
 """Worker pool for `process`-isolated verifiers: hard per-item deadlines enforced from outside.
 
 Each worker is a spawned process that scores the items it is sent, one at a time, and answers
-with one outcome per item. The parent keeps a few items in flight per worker and waits at most
-`item_deadline_s` for each verdict; past it, the worker is killed and a warm spare takes its
-place, that item is `timeout`, and the rest go to the new worker. This works whatever the
-verifier does (SymPy in a C loop, a regex gone exponential), unlike SIGALRM.
+with one outcome per item. A request's items are shared out (`batch.py`): each worker keeps a few
+in flight and takes the next as it answers, and the parent waits at most `item_deadline_s` for each
+verdict; past it, the worker is killed and a warm spare takes its place, that item is `timeout`, and
+the items the killed worker held go back for any worker to take. A replacement that cannot start
+makes its worker give up (what it held goes to the live workers) until its next use. This works
+whatever the verifier does (SymPy in a C loop, a regex gone exponential), unlike SIGALRM.
 
-A request's own deadline and its client's disconnect stop the parent from sending more items;
-the items already sent are drained (or their worker killed at the item deadline) before the
-worker goes back to the idle queue, so a worker is never handed out while a thread drives it.
+A request's own deadline, the shutdown cut (`drain.py`) and its client's disconnect stop the parent
+from sending more items; the items already sent are drained (or their worker killed at the item
+deadline) before the worker goes back to the idle queue, so a worker is never handed out while a
+thread drives it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import threading
 import time
 from collections import deque
@@ -24,7 +26,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from rlvr.services.protocol import Status
-from rlvr.services.runtime.scoring import deadline_outcome
+from rlvr.services.runtime.batch import Batch
+from rlvr.services.runtime.drain import Drain
 from rlvr.services.runtime.workers import STARTUP_TIMEOUT_S, WorkerStartError, _kill, _Spares, _start_process
 from rlvr.services.verifiers.outcome import Outcome
 
@@ -42,6 +45,7 @@ class _Worker:
         self._spares = spares
         self._lock = threading.Lock()  # `stop` (the event loop) against `_replace` (a pool thread)
         self._stopped = False
+        self._head_started = 0.0  # when the item at the head of the pipe became due (monotonic)
         self.proc, self.conn = _start_process(specs)
 
     def _replace(self) -> None:
@@ -62,73 +66,66 @@ class _Worker:
                 self.proc.join(timeout=5)
             self.conn.close()
 
-    def run(
-        self,
-        name: str,
-        items: list[tuple[str, str]],
-        out: list[Outcome | None],
-        offset: int,
-        item_deadlines: list[float],
-        abort: threading.Event,
-        on_restart: Callable[[], None],
-        closing: threading.Event,
-    ) -> None:
-        """Fill out[offset + i] for each item, in order, until done or `abort` is set. Blocking.
-
-        `item_deadlines[i]` is how long item i may take once it is at the head of the pipe."""
-        inflight: deque[int] = deque()
-        next_send = 0
-        head_started = time.monotonic()
+    def run(self, batch: Batch, on_restart: Callable[[], None], closing: threading.Event) -> None:
+        """Judge the batch's items until none is left to take or it is stopped. Blocking."""
+        inflight: deque[int] = deque()  # taken from the batch: each is done or given back, once
         try:
             while True:
-                while not abort.is_set() and next_send < len(items) and len(inflight) < WINDOW:
-                    if not inflight:
-                        if not self.proc.is_alive():  # died while idle (OOM killer, say)
-                            self._replace()
-                        head_started = time.monotonic()
-                    try:
-                        self.conn.send((name, next_send, *items[next_send]))
-                    except OSError:  # it died on an item in flight: reading that item's EOF says so
-                        if inflight:
-                            break
-                        self._replace()
-                        continue
-                    inflight.append(next_send)
-                    next_send += 1
+                self._fill(batch, inflight)
                 if not inflight:
+                    if batch.more_may_come():
+                        continue
                     return
                 head = inflight[0]
-                failure = None
-                if not self._ready(head_started + item_deadlines[head]):
-                    failure = Outcome.failed(Status.TIMEOUT, "no verdict within the item deadline", "deadline_exceeded")
-                else:
-                    try:
-                        index, outcome = self.conn.recv()
-                    except (EOFError, OSError):  # the pipe closed: the process died on this item
-                        failure = Outcome.failed(Status.ERROR, "the worker process died on this item", "worker_crashed")
-                    else:
-                        if index != head:  # verdicts come back in the order sent, or the pipe is broken
-                            raise RuntimeError(f"worker answered item {index} while item {head} was due")
-                        out[offset + index] = outcome
-                        inflight.popleft()
-                        head_started = time.monotonic()
-                        continue
-                out[offset + head] = failure
+                failure = self._verdict(batch, head)
+                inflight.popleft()
+                if failure is None:
+                    continue
+                batch.done(head, failure)
+                batch.give_back(list(inflight))  # what the killed worker held goes to whichever worker is free
+                inflight.clear()
                 if closing.is_set():  # the pool killed this worker on shutdown: nothing to replace
                     return
-                log.warning("worker %s on item %d: %s; replacing it", self.proc.pid, offset + head, failure.error)
+                log.warning("worker %s on item %d: %s; replacing it", self.proc.pid, head, failure.error)
                 on_restart()
                 self._replace()
-                next_send = head + 1  # what the killed worker held is sent again
-                inflight.clear()
-        except Exception as exc:  # WorkerStartError, a broken pipe: never the whole request
+        except Exception as exc:  # WorkerStartError, a broken pipe: this worker gives up, never the request
             log.error("worker pool failed: %s", exc)
-            self.proc.kill()  # whatever state it is in, the next run starts from a fresh process
-            for i in range(len(items)):  # keep what was judged; only the rest is unavailable
-                if out[offset + i] is None:
-                    out[offset + i] = Outcome.failed(
-                        Status.ERROR, f"worker pool unavailable: {exc}", "worker_unavailable"
-                    )
+            self.proc.kill()  # whatever state it is in, its next use starts from a fresh process
+            batch.give_back(list(inflight), why=str(exc))
+
+    def _fill(self, batch: Batch, inflight: deque[int]) -> None:
+        """Send items until WINDOW are in flight or the batch has none to give right now."""
+        while len(inflight) < WINDOW and (index := batch.take()) is not None:
+            inflight.append(index)
+            if len(inflight) == 1:
+                if not self.proc.is_alive():  # died while idle (OOM killer, say)
+                    self._replace()
+                self._head_started = time.monotonic()
+            while True:
+                try:
+                    self.conn.send((batch.name, index, *batch.items[index]))
+                    break
+                except OSError:  # it died on an item in flight: reading that item's EOF says so
+                    if len(inflight) > 1:
+                        inflight.pop()
+                        batch.give_back([index])
+                        return
+                    self._replace()
+
+    def _verdict(self, batch: Batch, head: int) -> Outcome | None:
+        """Read the head item's verdict into the batch (None), or the failure that ended the worker on it."""
+        if not self._ready(self._head_started + batch.limits[head]):
+            return Outcome.failed(Status.TIMEOUT, "no verdict within the item deadline", "deadline_exceeded")
+        try:
+            index, outcome = self.conn.recv()
+        except (EOFError, OSError):  # the pipe closed: the process died on this item
+            return Outcome.failed(Status.ERROR, "the worker process died on this item", "worker_crashed")
+        if index != head:  # verdicts come back in the order sent, or the pipe is broken
+            raise RuntimeError(f"worker answered item {index} while item {head} was due")
+        batch.done(head, outcome)
+        self._head_started = time.monotonic()
+        return None
 
     def _ready(self, until: float) -> bool:
         """Whether the pipe has something to read (a verdict, or EOF from a dead worker) by `until`."""
@@ -140,7 +137,7 @@ class _Worker:
 
 
 class WorkerPool:
-    """A fixed number of workers shared by all requests; a batch is split across them."""
+    """A fixed number of workers shared by all requests; a batch's items are shared out among them."""
 
     def __init__(
         self,
@@ -149,8 +146,10 @@ class WorkerPool:
         item_deadline_s: float,
         on_restart: Callable[[], None] = lambda: None,
         spares: int | None = None,
+        drain: Drain | None = None,
     ) -> None:
         self._specs = specs
+        self._drain = drain or Drain(0.0)  # the service's shutdown cut; never begun without one
         self._size = size
         self._spare_count = size if spares is None else spares
         self._deadline = item_deadline_s
@@ -177,21 +176,14 @@ class WorkerPool:
         for worker in self._workers:
             self._idle.put_nowait(worker)
 
-    async def _run_chunk(
-        self,
-        name: str,
-        items: list[tuple[str, str]],
-        out: list[Outcome | None],
-        offset: int,
-        item_deadlines: list[float],
-        abort: threading.Event,
-    ) -> None:
+    async def _drive(self, batch: Batch) -> None:
+        """One idle worker judges the batch's items alongside the others (in a pool thread)."""
         worker = await self._idle.get()
         loop = asyncio.get_running_loop()
 
         def job() -> None:
             try:
-                worker.run(name, items, out, offset, item_deadlines, abort, self._on_restart, self._closing)
+                worker.run(batch, self._on_restart, self._closing)
             finally:
                 with contextlib.suppress(RuntimeError):  # the loop is gone: the service is stopping
                     loop.call_soon_threadsafe(self._idle.put_nowait, worker)
@@ -206,31 +198,27 @@ class WorkerPool:
         name: str,
         items: list[tuple[str, str]],
         deadline_s: float,
-        abort: threading.Event | None = None,
         budgets: list[float | None] | None = None,
     ) -> list[Outcome]:
-        """Score items across the pool; one outcome per item, in order, by `deadline_s` at the latest.
+        """Score items across the pool; one outcome per item, in order, by `deadline_s` (or the shutdown
+        cut) at the latest.
 
         An item's deadline is the pool's item deadline, or its budget (the reference's own limits,
         `Verifier.item_budget_s`) when that is longer."""
         if not items:
             return []
-        abort = abort or threading.Event()
-        out: list[Outcome | None] = [None] * len(items)
         limits = [max(self._deadline, b or 0.0) for b in budgets or [None] * len(items)]
-        size = math.ceil(len(items) / self._size)
-        chunks = [
-            self._run_chunk(name, items[i : i + size], out, i, limits[i : i + size], abort)
-            for i in range(0, len(items), size)
-        ]
+        batch = Batch(name, items, limits)
+        in_time = False
         try:
-            await asyncio.wait_for(asyncio.gather(*chunks), timeout=deadline_s)
+            async with self._drain.deadline(deadline_s):
+                await asyncio.gather(*(self._drive(batch) for _ in range(min(self._size, len(items)))))
+            in_time = True
         except TimeoutError:
             pass
         finally:
-            abort.set()  # deadline, disconnect or done: nothing more is sent for this request
-        late = deadline_outcome(deadline_s)
-        outcomes = [o if o is not None else late for o in list(out)]
+            batch.stop()  # deadline, cut, disconnect or done: nothing more is sent for this request
+        outcomes = batch.outcomes(self._drain.late_outcome(deadline_s), in_time)
         if self._spares is not None:
             scored = [ref for (_, ref), o in zip(items, outcomes, strict=True) if o.status == Status.SCORED]
             self._spares.remember(name, scored)

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from rlvr.services.protocol import ScoreRequest, VerifierDescription
 from rlvr.services.runtime.cache import VerdictCache
+from rlvr.services.runtime.drain import Drain
 from rlvr.services.runtime.metrics import Metrics
 from rlvr.services.runtime.pool import WorkerPool
 from rlvr.services.runtime.remote import RemoteVerifier
@@ -50,12 +51,18 @@ class ScoringService:
             verifier = load_verifier(spec)
             self.verifiers[verifier.name] = verifier
             specs[verifier.name] = spec
+        self.drain = Drain(settings.shutdown_scoring_s)  # begun by the connection layer on SIGTERM
         # Every verifier is loaded in the pool: `process` ones score there, inline ones send it their
         # hostile-sized items, so that no long scan (one C call holds the GIL) stalls the event loop.
         self.pool: WorkerPool | None = None  # a front door of remote verifiers only has none
         if specs:
             self.pool = WorkerPool(
-                specs, settings.workers, settings.item_deadline_s, metrics.worker_restarts.inc, settings.spares
+                specs,
+                settings.workers,
+                settings.item_deadline_s,
+                metrics.worker_restarts.inc,
+                settings.spares,
+                self.drain,
             )
         self.cache = VerdictCache(settings.verdict_cache_bytes, metrics.registry)
         self.hosted: dict[str, Verifier | RemoteVerifier] = {**self.verifiers, **self.remote}
@@ -177,12 +184,13 @@ class ScoringService:
             self._inline, score_into, verifier, items, out, stop_at, abort
         )
         try:
-            # shield: on a deadline or a disconnect the thread finishes its item and sees `abort`.
+            # shield: on a deadline, the shutdown cut or a disconnect the thread finishes its item and sees `abort`.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(work), timeout=deadline_s)
+                async with self.drain.deadline(deadline_s):
+                    await asyncio.shield(work)
         finally:
             abort.set()
-        late = deadline_outcome(deadline_s)
+        late = self.drain.late_outcome(deadline_s)
         return [o if o is not None else late for o in list(out)]
 
     async def results(self, request: ScoreRequest, via: str = "score") -> ScoredBatch:
@@ -215,12 +223,22 @@ class ScoringService:
         )
         return ScoredBatch(request_id, judges[0] if len(judges) == 1 else Mixed(judges), ids, outcomes, judged_by)
 
+    async def _remote_outcomes(
+        self, remote: RemoteVerifier, items: list[tuple[str, str]], deadline_s: float, request_id: str
+    ) -> list[Outcome]:
+        """The upstream's outcomes, or `timeout` for all when SIGTERM's cut comes first (drain.py)."""
+        try:
+            async with self.drain.deadline(deadline_s):
+                return await remote.score(items, deadline_s, request_id)
+        except TimeoutError:
+            return [self.drain.late_outcome(deadline_s)] * len(items)
+
     async def _group(
         self, name: str, indices: list[int], request: ScoreRequest, deadline_s: float, request_id: str
     ) -> list[Outcome]:
         items = [(request.items[i].completion, request.items[i].reference) for i in indices]
         if name in self.remote:
-            outcomes = await self.remote[name].score(items, deadline_s, request_id)
+            outcomes = await self._remote_outcomes(self.remote[name], items, deadline_s, request_id)
         else:
             verifier = self.verifiers[name]
             outcomes = await self.cache.outcomes(

@@ -9,6 +9,22 @@ the server and its pool (2 workers + 2 spares, 40 to 90 MiB each), plus the verd
 on (RLVR_VERDICT_CACHE_BYTES, its entries' own bytes counted): inside the 512 Mi that k8s
 gives the gsm8k service (429 MiB measured at the worst admitted load, benchmarks/bench_hardening.py)
 and the 1 Gi of the math service. `tests/test_hardening.py` checks the peak against 512 MiB.
+
+Shutdown is bounded by design; on SIGTERM (uvicorn stops accepting at once):
+
+    requests in flight score until SIGTERM + shutdown_scoring_s
+        = shutdown_grace_s - SHUTDOWN_ANSWER_RESERVE_S   (18 s of the default 20 s; at once below 2 s)
+      whatever their own deadline (request_deadline_s 30 s, up to max_request_deadline_s 300 s): the
+      items not judged by then come back `timeout` (flag `shutting_down`), a body still arriving gets 503;
+    every answer is sent by SIGTERM + shutdown_grace_s (uvicorn cancels what is left then: none is);
+    the pool is reaped in at most SHUTDOWN_REAP_S more (a worker gets 2 s to exit, then SIGKILL);
+    so the pod's terminationGracePeriodSeconds (k8s/base) and compose's stop_grace_period must be at
+    least shutdown_grace_s + SHUTDOWN_REAP_S = 30 s: tests/test_deploy.py checks every manifest.
+
+Connections are bounded too: one that has not sent a whole request head within `header_timeout_s`
+is closed, at most 16 KiB of an unfinished head is buffered (h11), and at most `max_idle_connections`
+connections wait for a request head at once (the oldest is closed first), fewer when the process's
+open-file limit is lower: see `rlvr/services/runtime/connections.py`.
 """
 
 from __future__ import annotations
@@ -18,6 +34,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SHUTDOWN_ANSWER_RESERVE_S = 2.0  # of the grace, kept for encoding and sending the answers once scoring stops
+SHUTDOWN_REAP_S = 10  # after the grace: lifespan shutdown, the pool's threads (1 s) and workers (2 s, then kill)
 
 
 class Settings(BaseSettings):
@@ -83,7 +102,25 @@ class Settings(BaseSettings):
     shutdown_grace_s: int = Field(
         default=20,
         gt=0,
-        description="On SIGTERM, in-flight requests get this long to finish (k8s gives 30 s before SIGKILL).",
+        description="On SIGTERM, in-flight requests are answered within this (scoring stops 2 s before it; "
+        "k8s gives 30 s before SIGKILL).",
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="A connection that has not sent a whole request head this long after it opened (or after "
+        "its previous answer) is closed.",
+    )
+    max_idle_connections: int = Field(
+        default=1024,
+        gt=0,
+        description="Connections waiting for a request head, per process; the oldest is closed past it (fewer "
+        "when the open-file limit is lower).",
+    )
+    backlog: int = Field(
+        default=128,
+        gt=0,
+        description="Connections the kernel queues for the server, and the most it accepts at once.",
     )
     http_workers: int = Field(default=1, ge=1, description="uvicorn processes started by `rlvr serve`.")
     nemo_gym_verifier: str | None = Field(
@@ -131,6 +168,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [name.strip() for name in value.split(",") if name.strip()]
         return value
+
+    @property
+    def shutdown_scoring_s(self) -> float:
+        """How long after SIGTERM requests in flight may still score (see the module docstring).
+
+        >>> Settings(shutdown_grace_s=20).shutdown_scoring_s
+        18.0
+        """
+        return max(self.shutdown_grace_s - SHUTDOWN_ANSWER_RESERVE_S, 0.0)
 
     @field_validator("verifiers", mode="before")
     @classmethod

@@ -21,6 +21,7 @@ from rlvr.services.verifiers.registry import load_verifier
 log = logging.getLogger("rlvr.services.runtime.pool")
 
 STARTUP_TIMEOUT_S = 120.0  # importing a verifier's libraries is not part of any item's deadline
+START_ATTEMPTS = 3  # a spare killed while loading (the OOM killer, say) is started again, this many times in all
 
 
 WARM_REFERENCE_S = 1.0  # a spare gives each reference it pre-parses at most this long
@@ -81,20 +82,29 @@ Process = tuple[BaseProcess, Connection]
 
 def _start_process(specs: dict[str, str]) -> Process:
     """Start a worker and wait until its verifiers are loaded."""
+    proc, conn = _spawn(specs)
+    _wait_ready(proc, conn, specs)
+    return proc, conn
+
+
+def _spawn(specs: dict[str, str]) -> Process:
     ctx = mp.get_context("spawn")  # no fork of a threaded server
     parent, child = ctx.Pipe()
     proc = ctx.Process(target=_worker_main, args=(child, specs), daemon=True)
     proc.start()
     child.close()
+    return proc, parent
+
+
+def _wait_ready(proc: BaseProcess, parent: Connection, specs: dict[str, str]) -> None:
     if not parent.poll(STARTUP_TIMEOUT_S):
         _kill(proc, parent)
         raise WorkerStartError(f"worker did not start within {STARTUP_TIMEOUT_S:.0f}s")
     try:
         parent.recv()
-    except EOFError as exc:
+    except (EOFError, OSError) as exc:
         _kill(proc, parent)
         raise WorkerStartError(f"worker exited while loading verifiers {sorted(specs)}") from exc
-    return proc, parent
 
 
 def _kill(proc: BaseProcess, conn: Connection) -> None:
@@ -123,6 +133,7 @@ class _Spares:
         self._closed = False
         self._lock = threading.Lock()
         self._starting: list[threading.Thread] = []
+        self._unclaimed: set[BaseProcess] = set()  # started and not yet taken: loading, warming or ready
         self._recent: dict[str, dict[str, None]] = {}  # verifier -> references, oldest first
         self._pending: dict[int, int] = {}  # spare pid -> warm-ups sent and not yet acknowledged
         # Writes to the spares' pipes happen here, never on the event loop (a busy spare reads late).
@@ -182,10 +193,7 @@ class _Spares:
 
     def _refill(self) -> None:
         def start() -> None:
-            try:
-                got: Process | BaseException = _start_process(self._specs)
-            except BaseException as exc:  # handed to whoever takes the spare
-                got = exc
+            got = self._start()
             with self._lock:
                 if self._closed and not isinstance(got, BaseException):
                     _kill(*got)
@@ -204,6 +212,35 @@ class _Spares:
         self._starting = [t for t in self._starting if t.is_alive()] + [thread]
         thread.start()
 
+    def _start(self) -> Process | BaseException:
+        """A loaded worker, or why none loaded in START_ATTEMPTS tries (handed to whoever takes the spare)."""
+        got: Process | BaseException = WorkerStartError("the pool is closing")
+        for attempt in range(1, START_ATTEMPTS + 1):
+            if self._closed:
+                break
+            try:
+                return self._start_once()
+            except BaseException as exc:
+                got = exc
+                if not self._closed:
+                    log.warning("spare worker failed to start (attempt %d of %d): %s", attempt, START_ATTEMPTS, exc)
+        return got
+
+    def _start_once(self) -> Process:
+        proc, conn = _spawn(self._specs)
+        with self._lock:  # `close` kills every spare not taken, loading ones too (it never waits for a load)
+            if self._closed:
+                _kill(proc, conn)
+                raise WorkerStartError("the pool is closing")
+            self._unclaimed.add(proc)
+        try:
+            _wait_ready(proc, conn, self._specs)
+        except BaseException:
+            with self._lock:
+                self._unclaimed.discard(proc)
+            raise
+        return proc, conn
+
     def take(self, timeout_s: float = STARTUP_TIMEOUT_S) -> Process:
         """A started worker; a new spare starts in its place."""
         until = time.monotonic() + timeout_s
@@ -219,7 +256,10 @@ class _Spares:
                 raise WorkerStartError(f"spare worker failed to start: {got}")
             # Its warm-ups come before any item, so their acknowledgements are read before the first
             # item's deadline starts (a fresh spare is usually done long before it is needed).
-            if self._settle(got):
+            settled = self._settle(got)
+            with self._lock:
+                self._unclaimed.discard(got[0])
+            if settled:
                 return got
             log.warning("spare worker %s died while warming up; taking another", got[0].pid)
             _kill(*got)
@@ -227,8 +267,13 @@ class _Spares:
     def close(self) -> None:
         with self._lock:
             self._closed = True
+            unclaimed = list(self._unclaimed)
         self._warmer.shutdown(wait=False, cancel_futures=True)  # a blocked send ends when its spare is killed
-        for thread in self._starting:  # a spare still starting kills itself once up: wait for that
+        for proc in unclaimed:  # wherever it is (loading, being warmed, ready); a loading one's thread stops
+            proc.kill()
+        for proc in unclaimed:
+            proc.join(timeout=5)
+        for thread in self._starting:  # each ends at once: its spare is dead, or it kills it (closed)
             thread.join(timeout=STARTUP_TIMEOUT_S)
         while True:
             try:

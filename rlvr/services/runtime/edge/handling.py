@@ -52,10 +52,12 @@ async def handle_scoring(request: Request, settings: Settings, wire: WireFormat)
         declared_length(request, settings.max_body_bytes)  # 413 before reading anything
         with admission.admit() as budget:
             try:
-                async with asyncio.timeout(settings.body_timeout_s):
+                async with service.drain.deadline(settings.body_timeout_s):  # or until the shutdown cut
                     body = await read_body(request, settings.max_body_bytes, budget)
             except TimeoutError:
                 request.state.body_complete = True  # nothing to drain from a client that stopped sending
+                if service.drain.cut():
+                    raise service.drain.body_refused(settings.retry_after_s) from None
                 raise ApiError(408, f"the body did not arrive within {settings.body_timeout_s:g}s") from None
             try:
                 score_request = wire.parse(body)
