@@ -9,6 +9,8 @@ imports this module.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from collections.abc import Mapping
 from functools import cache
@@ -24,6 +26,7 @@ def _install_punkt_tab() -> str:
 
     params = punkt.load_model("english")
     root = Path(tempfile.mkdtemp(prefix="rlvr-nltk-data-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     folder = root / "tokenizers" / "punkt_tab" / "english"
     folder.mkdir(parents=True)
     (folder / "abbrev_types.txt").write_text("".join(f"{a}\n" for a in sorted(params.abbrev_types)))
