@@ -127,3 +127,19 @@ def test_a_sandbox_that_fell_back_fails_ci_instead_of_skipping(monkeypatch, ci, 
             code_cases.require_sandbox()  # every layer, in CI
     else:
         code_cases.require_sandbox()  # uid + rlimits + seccomp are there
+
+
+def test_libraries_of_one_directory_are_staged_once_and_shared(tmp_path):
+    # one bind instead of forty (bubblewrap re-reads the mount table after each): a directory holding
+    # exactly those libraries, made once, found again by the next process; a changed library, another
+    from rlvr.services.sandbox.hostfs import stage
+
+    (tmp_path / "liba.so.1").write_bytes(b"a")
+    (tmp_path / "libb.so.2").write_bytes(b"b")
+    files = {"liba.so.1": str(tmp_path / "liba.so.1"), "libb.so.2": str(tmp_path / "libb.so.2")}
+    staged = Path(stage(files))
+    assert sorted(p.name for p in staged.iterdir()) == ["liba.so.1", "libb.so.2"]
+    assert (staged / "libb.so.2").read_bytes() == b"b" and oct(staged.stat().st_mode & 0o777) == "0o755"
+    assert stage(files) == str(staged)
+    (tmp_path / "libb.so.2").write_bytes(b"b, upgraded")
+    assert stage(files) != str(staged)

@@ -2,23 +2,28 @@
 its site-packages hidden under an empty tmpfs), the shared libraries `ldd` finds for the interpreter
 and the standard library's extension modules, and the locale the environment names. Nothing else:
 not /usr/lib as a whole, not /etc, no other program. Computed once per process, from the running
-interpreter (ldd takes about half a second).
+interpreter (ldd takes about half a second). The libraries of one directory are bound as one
+directory holding only them (hard links made once in the slot directory, `stage`): bubblewrap's
+cost grows with every bind.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from rlvr.services.sandbox.capabilities import SandboxUnavailable
 from rlvr.services.sandbox.limits import ENV
+from rlvr.services.sandbox.settings import sandbox_settings
 
 LOCALE_DIR = "/usr/lib/locale"  # glibc's, where the C.UTF-8 locale of ENV["LANG"] lives
 USR_MERGE_LINKS = ("/lib", "/lib64", "/lib32")  # kept as the host has them (-> usr/lib...)
@@ -92,20 +97,71 @@ def locales() -> list[str]:
     return sorted(p for c in candidates if os.path.isdir(p := os.path.join(LOCALE_DIR, c)))
 
 
+def _place(path: str) -> str:
+    """Where the sandbox has a host path: the same path, through real directories."""
+    return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+
+
+def stage(files: dict[str, str]) -> str:
+    """A directory holding exactly `files` (name -> host file), as hard links (copies across file
+    systems), made once in the slot directory and shared by every process that needs the same."""
+    stats = {name: os.stat(src) for name, src in files.items()}  # a changed library: another directory
+    facts = sorted((name, files[name], s.st_ino, s.st_size, s.st_mtime_ns) for name, s in stats.items())
+    root = sandbox_settings().slot_path()
+    final = root / f"libs-{hashlib.sha256(repr(facts).encode()).hexdigest()[:16]}"
+    if final.is_dir():
+        return str(final)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".libs-", dir=root)
+    try:
+        for name, src in files.items():
+            try:
+                os.link(src, os.path.join(staging, name))
+            except OSError:
+                shutil.copy2(src, os.path.join(staging, name))
+        os.chmod(staging, 0o755)
+        os.rename(staging, final)  # whole or not at all; another process may have made it first
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not final.is_dir():
+            raise
+    return str(final)
+
+
+def _grouped(binds: dict[str, str], libs: set[str]) -> dict[str, str]:
+    """`binds` with the libraries of one directory bound as one staged directory holding only them:
+    bubblewrap reads the whole mount table again after each bind, so forty binds cost tens of ms
+    at every sandbox's start, one costs nothing. A directory another bind lies under stays as is."""
+    by_dir: dict[str, list[str]] = {}
+    for dest in libs:
+        by_dir.setdefault(os.path.dirname(dest), []).append(dest)
+    grouped = dict(binds)
+    for directory, members in by_dir.items():
+        if len(members) < 2 or any(d.startswith(directory + "/") for d in binds if d not in members):
+            continue
+        staged = stage({os.path.basename(dest): binds[dest] for dest in members})
+        for dest in members:
+            del grouped[dest]
+        grouped[directory] = staged
+    return grouped
+
+
 @cache
 def host_view() -> HostView:
     """The read-only binds of a sandbox: each at the path the host has it under, through real
     directories (the host's /lib -> usr/lib links are made again inside)."""
     dirs = stdlib_dirs()
-    wanted = [interpreter(), *dirs, *libraries(), *locales()]
+    libs = {_place(path): os.path.realpath(path) for path in libraries()}
     binds: dict[str, str] = {}
-    for path in wanted:
-        dest = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
-        binds.setdefault(dest, os.path.realpath(path))
+    for path in [interpreter(), *dirs, *locales()]:
+        binds.setdefault(_place(path), os.path.realpath(path))
+    for dest, src in libs.items():
+        binds.setdefault(dest, src)
     outer = set(_outermost(set(binds)))
+    binds = _grouped({dest: src for dest, src in binds.items() if dest in outer}, set(libs) & outer)
     symlinks = tuple((os.readlink(link), link) for link in USR_MERGE_LINKS if os.path.islink(link))
     return HostView(
-        binds=tuple((src, dest) for dest, src in sorted(binds.items()) if dest in outer),
+        binds=tuple((src, dest) for dest, src in sorted(binds.items())),
         hidden=tuple(site_packages(dirs)),
         symlinks=symlinks,
     )

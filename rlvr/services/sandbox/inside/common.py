@@ -4,7 +4,6 @@ privileges, hardening a process, closing and reading descriptors, running a prog
 from __future__ import annotations
 
 import builtins
-import contextlib
 import ctypes
 import os
 import sys
@@ -72,6 +71,8 @@ def exit_code(exc: SystemExit) -> int:
         return 0
     if isinstance(code, int):
         return code & 0xFF
+    import contextlib  # here: the bootstrap of every one-shot sandbox starts faster without it
+
     with contextlib.suppress(BaseException):
         sys.stderr.write(str(code) + "\n")
     return 1

@@ -78,6 +78,8 @@ def run(files: Mapping[str, str | CodeType], main: str, *args: object) -> None:
 def boot() -> None:
     header = json.loads(sys.argv[1])
     program = header.pop("boot")
+    # this module runs as __main__: the programs that import it get it as it is, not a second copy
+    sys.modules[program["main"].rpartition(".")[0] + ".loader"] = sys.modules[__name__]
     run(program["modules"], program["main"], header)
 
 
