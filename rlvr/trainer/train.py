@@ -157,6 +157,18 @@ def _cuda() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def _lora(cfg: TrainConfig) -> Any:
+    """The LoRA adapters' config (peft), or None to train every weight."""
+    if not cfg.lora:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, target_modules="all-linear",
+        task_type="CAUSAL_LM",
+    )  # fmt: skip
+
+
 def _close_clients(trainer: Any, rewards: RewardSetup) -> None:
     loop = getattr(trainer, "async_loop", None)
     for client in rewards.clients:
@@ -176,7 +188,6 @@ def train(
     `rewards` replaces the configured endpoints (the trainer benchmark's in-process baseline);
     `callbacks` are added to the trainer's; the model goes to `final_dir` (default: `<output_dir>/final`).
     """
-    from peft import LoraConfig
     from transformers.trainer_utils import get_last_checkpoint
     from trl import GRPOTrainer
 
@@ -193,24 +204,13 @@ def train(
     )
     model, tokenizer, model_path = load_policy(cfg)
     dataset = build_dataset(cfg)
-    peft_config = (
-        LoraConfig(
-            r=cfg.lora_r,
-            lora_alpha=cfg.lora_alpha,
-            lora_dropout=cfg.lora_dropout,
-            target_modules="all-linear",
-            task_type="CAUSAL_LM",
-        )
-        if cfg.lora
-        else None
-    )
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=list[Any](rewards.funcs),  # async functions: TRL 1.x awaits them together
         args=_grpo_args(cfg, rewards.weights),
         train_dataset=dataset,
         processing_class=tokenizer,
-        peft_config=peft_config,
+        peft_config=_lora(cfg),
         callbacks=[MetricsJsonl(out / "metrics.jsonl"), *(callbacks or [])],
     )
     write_manifest(cfg, out, rewards, model_path)
