@@ -66,7 +66,7 @@ class MaskWatchdog:
         (one per verifier) watched on their own as well as the whole batch."""
         if self.max_masked_batches == 0 or not failures:
             return
-        parts = {"batch": range(len(failures)), **(slices or {})}
+        parts = {"": range(len(failures)), **(slices or {})}  # "": the whole batch (no verifier's name)
         for key, indices in parts.items():
             if indices:
                 self._check_part(key, [failures[i] for i in indices], [references[i] for i in indices])
@@ -92,7 +92,7 @@ class MaskWatchdog:
             )
 
     def _error(self, key: str, what: str) -> RewardServiceError:
-        scope = "" if key == "batch" else f" for the {key!r} items"
+        scope = f" for the {key!r} items" if key else ""
         common = "; ".join(f"{n}x {label}" for label, n in self._errors[key].most_common(TOP_ERRORS))
         return RewardServiceError(
             f"no training signal: the reward service {what}{scope}. Endpoints: {self.endpoints or 'unnamed'}. "

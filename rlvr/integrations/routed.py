@@ -60,11 +60,11 @@ class Router:
                 for endpoint, indices in parts.items()
             )
         )
-        ordered: list[ItemResult | None] = [None] * len(verifiers)
+        ordered: list[Any] = [None] * len(verifiers)  # every index is in exactly one part
         for indices, results in zip(parts.values(), answers, strict=True):
             for index, result in zip(indices, results, strict=True):
                 ordered[index] = result
-        return [r for r in ordered if r is not None]
+        return ordered
 
     def value(self, result: ItemResult, verifier: str, component: str) -> float | None:
         if result.status != Status.SCORED or component not in self.routes[verifier].components:
