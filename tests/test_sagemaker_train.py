@@ -112,6 +112,17 @@ def test_metric_definitions_scrape_the_metric_lines() -> None:
     assert found == {"train:loss": 0.0125, "train:reward": 1.5, "train:rewards/b_correctness/mean": 1e-05}
 
 
+def test_metric_definitions_of_mixed_data_name_components_and_each_verifiers_masking() -> None:
+    cfg = TrainConfig(data="synthetic=1,code-stdio=1", rewards=[{"name": "a"}, {"name": "b"}])
+    names = [d["Name"].removeprefix("train:") for d in metric_definitions(cfg)]
+    assert [n for n in names if n.startswith("rewards/")] == ["rewards/format/mean", "rewards/correctness/mean"]
+    assert {"reward_service/masked_frac/gsm8k", "reward_service/masked_frac/code"} <= set(names)
+    line = metric_line(3, {"reward_service/masked_frac/code": 0.25, "reward_service/masked_frac": 0.125})
+    found = {d["Name"]: re.search(d["Regex"], line) for d in metric_definitions(cfg)}
+    assert float(found["train:reward_service/masked_frac/code"].group(1)) == 0.25  # type: ignore[union-attr]
+    assert float(found["train:reward_service/masked_frac"].group(1)) == 0.125  # type: ignore[union-attr]
+
+
 def test_metric_definitions_stop_at_forty() -> None:
     cfg = TrainConfig(rewards=[{"name": f"e{i}"} for i in range(12)])
     assert len(metric_definitions(cfg)) == MAX_DEFINITIONS

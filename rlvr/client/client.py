@@ -112,9 +112,10 @@ class RewardClient:
 
     def _validate(self, items: list[ScoreItem], content: bytes) -> list[ItemResult]:
         try:
-            results = ScoreResponse.model_validate_json(content).results
+            response = ScoreResponse.model_validate_json(content)
         except ValidationError as exc:
             raise RewardServiceError(f"reward service {self.url} broke protocol v1: {exc.errors()[:3]}") from None
+        results = response.results
         if len(results) != len(items):
             raise RewardServiceError(
                 f"reward service {self.url} returned {len(results)} results for {len(items)} items"
@@ -129,6 +130,12 @@ class RewardClient:
                 raise RewardServiceError(f"reward service {self.url} returned a non-finite reward for item {item.id}")
             if result.status == Status.SCORED and result.reward is None:
                 raise RewardServiceError(f"reward service {self.url} scored item {item.id} without a reward")
+            judge = (result.verifier or response.verifier).name
+            if item.verifier is not None and judge != item.verifier:  # a service that ignores ScoreItem.verifier
+                raise RewardServiceError(
+                    f"reward service {self.url} judged item {item.id} with {judge!r}, not the {item.verifier!r} it "
+                    "names: it does not route items by verifier (protocol v1, ScoreItem.verifier)"
+                )
         return results
 
     def describe(self) -> VerifiersResponse:

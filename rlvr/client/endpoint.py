@@ -31,7 +31,13 @@ class Endpoint:
             "`inprocess://<verifier>[,<verifier>...]` (verifiers in this process; `service` extra)."
         },
     )
-    verifier: str | None = field(default=None, metadata={"help": "Verifier to ask for; None when it hosts one."})
+    verifier: str | None = field(
+        default=None,
+        metadata={
+            "help": "Verifier to ask for; None when it hosts one. Items routed by verifier (mixed data): the one "
+            "verifier this endpoint serves; None serves every verifier it hosts."
+        },
+    )
     weights: dict[str, float] | None = field(
         default=None,
         metadata={"help": "Component -> reward weight; None takes every component the service lists, weight 1."},

@@ -12,14 +12,18 @@ drop one sample: an item the service could not judge scores 0 with `"unscored": 
 logs as a reward_extra_info column; alarm on its mean. `compute_score_batch` is the batched form
 (`verl/workers/reward_manager/batch.py`: lists in, one dict per sample out), one `/score` request.
 
-`url`, `verifier` and `token` come from `reward_kwargs`, else from RLVR_URL, RLVR_VERIFIER and
-RLVR_API_TOKEN. Needs only pydantic and httpx (`pip install rlvr`).
+Each sample's `data_source` chooses its verifier (`DATA_SOURCES`, overridden by `verifiers=` in
+`reward_kwargs`); a source the map does not know goes to the configured verifier, else the one the
+service hosts. `url`, `verifier` and `token` come from `reward_kwargs`, else from RLVR_URL,
+RLVR_VERIFIER and RLVR_API_TOKEN. Needs only pydantic and httpx (`pip install rlvr`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from rlvr.client import Endpoint, RewardClient
@@ -27,11 +31,74 @@ from rlvr.client.environment import env_value
 from rlvr.client.masking import zero_filled
 from rlvr.services.protocol import ItemResult, ScoreItem
 
-__all__ = ["compute_score", "compute_score_batch"]
+__all__ = ["DATA_SOURCES", "compute_score", "compute_score_batch", "verifier_for"]
+
+log = logging.getLogger(__name__)
+
+# verl's data_source names (its examples/data_preprocess and reward_score/__init__.py) -> rlvr verifier.
+_GSM8K = ["openai/gsm8k", "gsm8k"]
+_MATH = ["lighteval/MATH", "DigitalLearningGmbH/MATH-lighteval", "HuggingFaceH4/MATH-500", "math_dapo", "math"]
+_CODE = ["humaneval", "openai/openai_humaneval", "codecontests", "apps", "codeforces", "taco", "livecodebench"]
+_CODE += ["primeintellect", "code"]
+_IFEVAL = ["google/IFEval", "ifeval"]
+DATA_SOURCES: dict[str, str] = {
+    **dict.fromkeys(_GSM8K, "gsm8k"),
+    **dict.fromkeys(_MATH, "math"),
+    **dict.fromkeys(_CODE, "code"),
+    **dict.fromkeys(_IFEVAL, "ifeval"),
+}
+PREFIXES = {"aime": "math", "numina_": "math"}  # aime24, aime2025, numina_olympiads, ...
+_LOWER = {k.lower(): v for k, v in DATA_SOURCES.items()}
 
 # One client per service and per event loop (compute_score) or thread (compute_score_batch): an httpx
-# pool belongs to one loop. Each remembers its verifier's components, so every dict has the same keys.
-_clients: dict[tuple[str, str | None, str | None, int], tuple[RewardClient, list[str]]] = {}
+# pool belongs to one loop. Each remembers what the service hosts and the components of every dict.
+_Cached = tuple[RewardClient, list[str], list[str]]  # client, hosted verifiers, components
+_clients: dict[tuple[str, str | None, str | None, int], _Cached] = {}
+_warned: set[tuple[str, str]] = set()
+
+
+def verifier_for(data_source: str | None, hosted: list[str], verifier: str | None = None, verifiers: Any = None) -> str:
+    """The verifier of one sample: `verifiers` (reward_kwargs), else the default map where the
+    service hosts that verifier, else `verifier`, else the one the service hosts.
+
+    >>> verifier_for("lighteval/MATH", ["gsm8k", "math"]), verifier_for("mine", ["gsm8k"])
+    ('math', 'gsm8k')
+    """
+    source = str(data_source or "")
+    overrides = _overrides(verifiers)
+    if source in overrides:
+        if overrides[source] not in hosted:
+            raise ValueError(f"rlvr: verifiers maps {source!r} to {overrides[source]!r}; the service hosts {hosted}")
+        return overrides[source]
+    default = _default(source)
+    if default in hosted:
+        return default
+    if default is not None and (source, default) not in _warned:
+        _warned.add((source, default))
+        log.warning("rlvr: data_source %r is %r's by default, which the service does not host", source, default)
+    if verifier is not None:
+        return verifier
+    if len(hosted) == 1:
+        return hosted[0]
+    raise ValueError(
+        f"rlvr: data_source {source!r} names no verifier the service hosts ({hosted}): map it in reward_kwargs, "
+        "e.g. verifiers={'" + source + "': 'math'}, or set reward_kwargs.verifier"
+    )
+
+
+def _default(source: str) -> str | None:
+    found = DATA_SOURCES.get(source) or _LOWER.get(source.lower())
+    return found or next((v for prefix, v in PREFIXES.items() if source.lower().startswith(prefix)), None)
+
+
+def _overrides(verifiers: Any) -> dict[str, str]:
+    if verifiers is None:
+        return {}
+    if not isinstance(verifiers, Mapping):
+        raise ValueError(
+            f"rlvr: verifiers must map data_source -> verifier, e.g. {{'my_source': 'math'}}; got {verifiers!r}"
+        )
+    return {str(k): str(v) for k, v in verifiers.items()}
 
 
 def _settings(url: str | None, verifier: str | None, token: str | None) -> tuple[str, str | None, str | None]:
@@ -41,13 +108,16 @@ def _settings(url: str | None, verifier: str | None, token: str | None) -> tuple
     return url, verifier or env_value("RLVR_VERIFIER"), token or env_value("RLVR_API_TOKEN")
 
 
-def _client(url: str, verifier: str | None, token: str | None, scope: int) -> tuple[RewardClient, list[str]]:
+def _client(url: str, verifier: str | None, token: str | None, scope: int) -> _Cached:
     key = (url, verifier, token, scope)
     if key not in _clients:
         client = RewardClient(Endpoint(name="verl", url=url, verifier=verifier, token=token, token_env=None))
-        hosted = {v.name: v for v in client.describe().verifiers}
-        info = hosted[verifier] if verifier else next(iter(hosted.values()))
-        _clients[key] = (client, list(info.components))
+        described = client.describe().verifiers
+        hosted = [v.name for v in described]
+        if verifier is not None and verifier not in hosted:
+            raise ValueError(f"rlvr: reward_kwargs.verifier {verifier!r} is not hosted by {url} ({hosted})")
+        components = list(dict.fromkeys(c for v in described for c in v.components))
+        _clients[key] = (client, hosted, components)
     return _clients[key]
 
 
@@ -60,6 +130,7 @@ async def compute_score(
     url: str | None = None,
     verifier: str | None = None,
     token: str | None = None,
+    verifiers: Any = None,
     **_: Any,
 ) -> dict[str, float]:
     """One sample's reward: `{"score": total, <component>: value, ..., "unscored": 0.0 | 1.0}`.
@@ -70,10 +141,12 @@ async def compute_score(
     url, verifier, token = _settings(url, verifier, token)
     scope = id(asyncio.get_running_loop())
     cached = _clients.get((url, verifier, token, scope))
-    if cached is None:  # the first call on this loop asks the service for its components (blocking: a thread)
+    if cached is None:  # the first call on this loop asks the service what it hosts (blocking: a thread)
         cached = await asyncio.to_thread(_client, url, verifier, token, scope)
-    client, components = cached
-    (result,) = await client.score([ScoreItem(id="0", completion=solution_str, reference=str(ground_truth))])
+    client, hosted, components = cached
+    judge = verifier_for(data_source, hosted, verifier, verifiers)
+    item = ScoreItem(id="0", completion=solution_str, reference=str(ground_truth), verifier=judge)
+    (result,) = await client.score([item])
     return zero_filled(result, components)
 
 
@@ -86,19 +159,23 @@ def compute_score_batch(
     url: str | None = None,
     verifier: str | None = None,
     token: str | None = None,
+    verifiers: Any = None,
     **_: Any,
 ) -> list[dict[str, float]]:
-    """The batched form (one `/score` request): one dict per sample, as `compute_score` gives."""
+    """The batched form: one `/score` request, each item naming its own verifier; one dict per sample."""
     url, verifier, token = _settings(url, verifier, token)
-    client, components = _client(url, verifier, token, threading.get_ident())
+    client, hosted, components = _client(url, verifier, token, threading.get_ident())
     solutions, truths = list(solution_strs or []), list(ground_truths or [])
     if len(solutions) != len(truths):
         raise ValueError(f"{len(solutions)} solution_strs for {len(truths)} ground_truths")
     if not solutions:
         return []
+    sources = list(data_sources) if data_sources is not None else [None] * len(solutions)
+    if len(sources) != len(solutions):
+        raise ValueError(f"{len(sources)} data_sources for {len(solutions)} solution_strs")
     items = [
-        ScoreItem(id=str(i), completion=s, reference=str(t))
-        for i, (s, t) in enumerate(zip(solutions, truths, strict=True))
+        ScoreItem(id=str(i), completion=s, reference=str(t), verifier=verifier_for(d, hosted, verifier, verifiers))
+        for i, (s, t, d) in enumerate(zip(solutions, truths, sources, strict=True))
     ]
 
     async def run() -> list[ItemResult]:

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from rlvr.trainer.config import TrainConfig
+from rlvr.trainer.mix import is_mix, verifiers_of
 
 PREFIX = "rlvr_metrics"
 NUMBER = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
@@ -61,15 +62,18 @@ def stdout_metrics_callback() -> Any:
 def metric_definitions(cfg: TrainConfig) -> list[dict[str, str]]:
     """`{"Name", "Regex"}` for the common keys, then each reward function's mean and each endpoint's health.
 
-    Reward functions are named as `rlvr.integrations.trl` names them: a component with one endpoint,
-    `<endpoint>_<component>` with several; components are the endpoint's `weights`, or format and
-    correctness. Past 40 the last ones are dropped, with a warning.
+    Reward functions are named as `rlvr.integrations.trl` names them: a component with one endpoint
+    or mixed data, `<endpoint>_<component>` with several; components are the endpoint's `weights`, or
+    format and correctness. Past 40 the last ones are dropped, with a warning.
     """
     keys = list(COMMON)
+    mixed = is_mix(cfg.data)
     for endpoint in cfg.rewards:
         for component in endpoint.weights or DEFAULT_COMPONENTS:
-            name = component if len(cfg.rewards) == 1 else f"{endpoint.name}_{component}"
+            name = component if mixed or len(cfg.rewards) == 1 else f"{endpoint.name}_{component}"
             keys.append(f"rewards/{name}/mean")
+    keys = list(dict.fromkeys(keys))
+    keys += [f"reward_service/masked_frac/{verifier}" for verifier in verifiers_of(cfg.data)] if mixed else []
     keys += [f"reward_service/{e.name}/{what}" for e in cfg.rewards for what in ("unscored_frac", "latency_s")]
     if len(keys) > MAX_DEFINITIONS:
         logging.getLogger(__name__).warning(

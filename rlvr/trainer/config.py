@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from rlvr.client import Endpoint
+from rlvr.client.watchdog import MAX_MASKED_BATCHES, MAX_MASKED_FRAC, MaskWatchdog
+from rlvr.trainer.mix import is_mix, parse_mix
 
 # GRPOConfig arguments that `train._grpo_args` fills from the recipe's fields; extra_grpo_args may not repeat them.
 GRPO_ARGS_SET_BY_RECIPE = frozenset(
@@ -44,16 +46,35 @@ class TrainConfig:
         default="synthetic",
         metadata={
             "help": "`synthetic`, a GSM8K-style JSONL path, a hub id (`openai/gsm8k`), or code problems for the "
-            "`code` verifier: `humaneval` (its train split) or `code-stdio`."
+            "`code` verifier: `humaneval` (its train split) or `code-stdio`; or a mix with weights, "
+            "`synthetic=0.7,code-stdio=0.3`, each problem with its kind's prompts and verifier."
         },
     )
-    train_size: int | None = field(default=None, metadata={"help": "Use at most this many training problems."})
+    train_size: int | None = field(
+        default=None,
+        metadata={"help": "Use at most this many training problems (a mix: this many, default its sources' total)."},
+    )
     prompt_style: str = field(default="chat", metadata={"help": "`chat` (instruct models) or `plain` (base models)."})
     shots: int = field(default=2, metadata={"help": "Few-shot examples per prompt, drawn from the training split."})
     # rewards
     rewards: list[Endpoint] = field(
         default_factory=lambda: [Endpoint()],
         metadata={"help": "Reward endpoints; add one per verifier service."},
+    )
+    # the masking watchdog (rlvr/client/watchdog.py): no run goes on without signal
+    max_masked_frac: float = field(
+        default=MAX_MASKED_FRAC,
+        metadata={
+            "help": "A generation batch with more than this fraction of its items masked (not judged) counts "
+            "towards max_masked_batches."
+        },
+    )
+    max_masked_batches: int = field(
+        default=MAX_MASKED_BATCHES,
+        metadata={
+            "help": "Training stops after this many such batches in a row (0: never); a batch in which the "
+            "service could judge none of its items (all `error`) stops it at once."
+        },
     )
     # GRPO
     num_generations: int = field(default=8, metadata={"help": "Completions per prompt (the group size G)."})
@@ -98,6 +119,11 @@ class TrainConfig:
             )
         if self.shots < 0:
             raise ValueError("shots must be >= 0")
+        if is_mix(self.data):
+            parse_mix(self.data)  # its syntax, now, not after the model has loaded
+        if self.train_size is not None and self.train_size < 1:
+            raise ValueError(f"train_size must be >= 1 (or left out), got {self.train_size}")
+        MaskWatchdog(self.max_masked_frac, self.max_masked_batches)  # says what is wrong with either
         clashes = sorted(set(self.extra_grpo_args) & GRPO_ARGS_SET_BY_RECIPE)
         if clashes:
             raise ValueError(

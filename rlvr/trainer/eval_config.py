@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rlvr.trainer.data import data_kind
+from rlvr.trainer.mix import is_mix, parse_mix
 
 
 @dataclass
@@ -19,7 +20,8 @@ class EvalConfig:
         metadata={
             "help": "`synthetic`, a GSM8K JSONL (its `test` split is read: train.jsonl -> test.jsonl), a hub id, "
             "or code: `humaneval` (its test split), `humaneval:all`, `code-stdio`; or instruction following: "
-            "`ifeval-synthetic`, `google/IFEval`, an IFEval JSONL."
+            "`ifeval-synthetic`, `google/IFEval`, an IFEval JSONL; or a mix, "
+            "`synthetic=0.5,code-stdio=0.5` (n split by weight), reported per task and overall."
         },
     )
     fewshot_data: str | None = field(
@@ -44,7 +46,10 @@ class EvalConfig:
         default=None, metadata={"help": "Score through this service; None scores in-process."}
     )
     verifier: str | None = field(
-        default=None, metadata={"help": "Verifier to score with (default: `code` for code data, else `gsm8k`)."}
+        default=None,
+        metadata={
+            "help": "Verifier to score with (default: `code` for code data, else `gsm8k`; a mix: each task's own)."
+        },
     )
     token: str | None = field(default=None, metadata={"help": "Bearer token for reward_url."})
     max_new_tokens: int = field(default=256, metadata={"help": "Tokens generated per problem."})
@@ -53,7 +58,9 @@ class EvalConfig:
     out_dir: str = field(default="runs/eval", metadata={"help": "Where results.json, results.md, accuracy.png go."})
 
     def __post_init__(self) -> None:
-        if self.verifier is None:
+        if is_mix(self.data):
+            self._check_mix()
+        elif self.verifier is None:
             self.verifier = {"code": "code", "ifeval": "ifeval"}.get(data_kind(self.data), "gsm8k")
         if not self.models:
             raise ValueError("name at least one --model")
@@ -63,7 +70,7 @@ class EvalConfig:
             raise ValueError(f"shots must be >= 0, got {self.shots}")
         if self.prompt_style not in ("chat", "plain"):
             raise ValueError(f"prompt_style must be 'chat' or 'plain', got {self.prompt_style!r}")
-        if data_kind(self.data) == "code" and self.verifier != "code":
+        if not is_mix(self.data) and data_kind(self.data) == "code" and self.verifier != "code":
             raise ValueError(
                 f"{self.data} holds code problems: evaluate them with --verifier code "
                 "(and --reward-url of a code service, or in-process where the sandbox runs)"
@@ -72,3 +79,13 @@ class EvalConfig:
             raise ValueError(f"{self.data} holds instruction-following problems: evaluate them with --verifier ifeval")
         if self.dtype not in ("auto", "bf16", "fp32"):
             raise ValueError(f"dtype must be 'auto', 'bf16' or 'fp32', got {self.dtype!r}")
+
+    def _check_mix(self) -> None:
+        tasks = parse_mix(self.data)
+        if self.verifier is not None:
+            judges = ", ".join(f"{t.verifier} for {t.source}" for t in tasks)
+            raise ValueError(f"a mix judges each task with its own verifier ({judges}): leave --verifier out")
+        if self.fewshot_data is not None:
+            raise ValueError(
+                "a mix draws few-shot examples from each source's own training split: leave --fewshot-data out"
+            )

@@ -3,13 +3,14 @@
     rlvr eval --model smollm2-135m-instruct --model runs/cpu-demo --data synthetic --n 100 --shots 0,1,2,4,8
 
 Writes `results.json` (one record per model, k and problem), `results.md` (accuracy and format
-rate per k, per model) and `accuracy.png` (accuracy vs k, one line per model).
+rate per k, per model) and `accuracy.png` (accuracy vs k, one line per model). A mix
+(`--data synthetic=0.5,code-stdio=0.5`) prompts and judges each problem by its kind and reports
+each task and all of them together (rlvr.trainer.report).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -20,11 +21,14 @@ from tqdm.auto import tqdm
 
 from rlvr.client import Endpoint, RewardClient
 from rlvr.services.protocol import ItemResult, ScoreItem
-from rlvr.trainer.data import data_kind, load_problems, same_file, split_path
+from rlvr.trainer.data import load_problems, same_file, split_path
 from rlvr.trainer.eval_config import EvalConfig
-from rlvr.trainer.plots import plot
+from rlvr.trainer.mix import Sample, Task, is_mix, load_mix, parse_mix, prompters, stop_kind
 from rlvr.trainer.problem import Problem
-from rlvr.trainer.prompts import FewShotPrompter, stop_token_ids
+from rlvr.trainer.prompts import stop_token_ids
+from rlvr.trainer.report import markdown_table, summarise, write_report
+
+__all__ = ["EvalConfig", "evaluate", "markdown_table", "score", "summarise", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +77,7 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[Any], cfg: EvalConfig
     """Greedy completions, batched, with a progress bar."""
     import torch
 
-    stop = stop_token_ids(tokenizer, style, data_kind(cfg.data))
+    stop = stop_token_ids(tokenizer, style, stop_kind(cfg.data))
     eos = model.generation_config.eos_token_id
     eos_ids = ([eos] if isinstance(eos, int) else list(eos or [])) + stop
     outputs: list[str] = []
@@ -97,14 +101,18 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[Any], cfg: EvalConfig
     return outputs
 
 
-def score(completions: list[str], problems: list[Problem], cfg: EvalConfig) -> list[ItemResult]:
-    """Results from the service at `reward_url`, or from the same verifier in-process."""
+def score(
+    completions: list[str], problems: list[Problem], cfg: EvalConfig, verifiers: list[str] | None = None
+) -> list[ItemResult]:
+    """Results from the service at `reward_url`, or from the same verifier(s) in-process; `verifiers`
+    names each item's (a mix: one request, each item judged by its own)."""
     items = [
-        ScoreItem(id=str(i), completion=c, reference=p.reference)
+        ScoreItem(id=str(i), completion=c, reference=p.reference, verifier=verifiers[i] if verifiers else None)
         for i, (c, p) in enumerate(zip(completions, problems, strict=True))
     ]
-    url = cfg.reward_url or f"inprocess://{cfg.verifier}"
-    client = RewardClient(Endpoint(name="eval", url=url, verifier=cfg.verifier, token=cfg.token))
+    hosted = list(dict.fromkeys(verifiers)) if verifiers else [cfg.verifier]
+    url = cfg.reward_url or f"inprocess://{','.join(map(str, hosted))}"
+    client = RewardClient(Endpoint(name="eval", url=url, verifier=None if verifiers else cfg.verifier, token=cfg.token))
 
     async def run() -> list[ItemResult]:
         try:
@@ -115,50 +123,13 @@ def score(completions: list[str], problems: list[Problem], cfg: EvalConfig) -> l
     return asyncio.run(run())
 
 
-def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Accuracy and format rate per (model, k), in the order first seen."""
-    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for r in records:
-        groups.setdefault((r["model"], r["shots"]), []).append(r)
-    return [
-        {
-            "model": model,
-            "shots": k,
-            "n": len(rs),
-            "accuracy": sum(r["correct"] for r in rs) / len(rs),
-            "format_rate": sum(r["formatted"] for r in rs) / len(rs),
-            # counted as not correct in `accuracy`, and shown: a verifier that could not judge is not a wrong answer
-            "unscored": sum(r["status"] != "scored" for r in rs),
-        }
-        for (model, k), rs in groups.items()
-    ]
-
-
-def markdown_table(summary: list[dict[str, Any]]) -> str:
-    """Rows: models; columns: accuracy (format rate) per k, and the items the verifier could not score."""
-    shots = sorted({s["shots"] for s in summary})
-    models = list(dict.fromkeys(s["model"] for s in summary))
-    cell = {(s["model"], s["shots"]): s for s in summary}
-    lines = [
-        "| model | " + " | ".join(f"k={k} acc (fmt)" for k in shots) + " | unscored |",
-        "|---|" + "---|" * len(shots) + "---|",
-    ]
-    for m in models:
-        row = [
-            f"{cell[m, k]['accuracy']:.0%} ({cell[m, k]['format_rate']:.0%})" if (m, k) in cell else "-" for k in shots
-        ]
-        unscored = sum(cell[m, k].get("unscored", 0) for k in shots if (m, k) in cell)
-        total = sum(cell[m, k]["n"] for k in shots if (m, k) in cell)
-        lines.append(f"| {m} | " + " | ".join(row) + f" | {unscored}/{total} |")
-    return "\n".join(lines) + "\n"
-
-
 def evaluate(cfg: EvalConfig) -> dict[str, Any]:
     """Generate, score and report for every model and k; returns the summary and file paths."""
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    problems = load_problems(cfg.data, "test", cfg.n, cfg.seed)
-    pool = fewshot_pool(cfg, problems)
+    tasks, samples, pools = evaluation_set(cfg)
+    problems = [s.problem for s in samples]
+    verifiers = [s.task.verifier for s in samples] if is_mix(cfg.data) else None
     device, dtype = device_and_dtype(cfg.dtype)
     log.info("evaluating on %s (%s), %s prompts", device, str(dtype).removeprefix("torch."), cfg.prompt_style)
     records: list[dict[str, Any]] = []
@@ -167,52 +138,61 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
         style = cfg.prompt_style
         label = model_label(name)
         for k in cfg.shots:
-            prompter = FewShotPrompter(pool, k, style, cfg.seed, kind=data_kind(cfg.data))
-            prompts = [prompter(p.question) for p in problems]
+            prompt = prompters(tasks, pools, k, style, cfg.seed)
+            prompts = [prompt[s.task.source](s.problem.question) for s in samples]
             completions = generate(model, tokenizer, prompts, cfg, style, desc=f"{label} k={k}")
-            for p, prompt, completion, result in zip(
-                problems, prompts, completions, score(completions, problems, cfg), strict=True
-            ):
-                records.append(
-                    {
-                        "model": label,
-                        "shots": k,
-                        "question": p.question,
-                        "prompt": prompt,
-                        "completion": completion,
-                        "reference": p.answer if p.kind == "math" else p.reference,
-                        "answer": result.answer,
-                        "status": result.status.value,
-                        "components": result.components,
-                        "flags": result.flags,
-                        "correct": result.components.get("correctness", 0.0) > 0,
-                        "formatted": result.components.get("format", 0.0) > 0,
-                    }
-                )
+            results = score(completions, problems, cfg, verifiers)
+            for sample, text, completion, result in zip(samples, prompts, completions, results, strict=True):
+                records.append(_record(label, k, sample, text, completion, result))
     return write_report(records, asdict(cfg) | {"device": device, "torch_dtype": str(dtype)}, out)
 
 
-def fewshot_pool(cfg: EvalConfig, problems: list[Problem]) -> list[Problem]:
-    """Few-shot examples from the training split, never from the evaluation file or its questions."""
+def _record(label: str, k: int, sample: Sample, prompt: Any, completion: str, result: ItemResult) -> dict[str, Any]:
+    p = sample.problem
+    return {
+        "model": label,
+        "shots": k,
+        "task": sample.task.source,
+        "verifier": sample.task.verifier,
+        "question": p.question,
+        "prompt": prompt,
+        "completion": completion,
+        "reference": p.answer if p.kind == "math" else p.reference,
+        "answer": result.answer,
+        "status": result.status.value,
+        "components": result.components,
+        "flags": result.flags,
+        "correct": result.components.get("correctness", 0.0) > 0,
+        "formatted": result.components.get("format", 0.0) > 0,
+    }
+
+
+def evaluation_set(cfg: EvalConfig) -> tuple[list[Task], list[Sample], dict[str, list[Problem]]]:
+    """The tasks, the test problems (the first of each source's test split) and each source's few-shot pool."""
+    if is_mix(cfg.data):
+        tasks = parse_mix(cfg.data)
+        samples, _ = load_mix(tasks, "test", cfg.n, cfg.seed, repeat=False)
+    else:
+        tasks = [Task(cfg.data)]
+        samples = [Sample(tasks[0], p) for p in load_problems(cfg.data, "test", cfg.n, cfg.seed)]
+    pools = {
+        t.source: fewshot_pool(cfg, [s.problem for s in samples if s.task == t], t.source if len(tasks) > 1 else None)
+        for t in tasks
+    }
+    return tasks, samples, pools
+
+
+def fewshot_pool(cfg: EvalConfig, problems: list[Problem], source: str | None = None) -> list[Problem]:
+    """Few-shot examples from the training split of `source` (default: `fewshot_data`, else `data`),
+    never from the evaluation file or its questions."""
     if max(cfg.shots) == 0:
         return []
-    source = cfg.fewshot_data or cfg.data
-    if same_file(split_path(source, "train"), split_path(cfg.data, "test")):
+    data = source or cfg.data
+    examples = source or cfg.fewshot_data or cfg.data
+    if same_file(split_path(examples, "train"), split_path(data, "test")):
         raise ValueError(
-            f"few-shot examples would be drawn from the evaluation file {split_path(cfg.data, 'test')}: "
+            f"few-shot examples would be drawn from the evaluation file {split_path(data, 'test')}: "
             "pass the training split with --fewshot-data, or name a train.jsonl/test.jsonl pair"
         )
     test_questions = {p.question for p in problems}
-    return [p for p in load_problems(source, "train", None, cfg.seed) if p.question not in test_questions]
-
-
-def write_report(records: list[dict[str, Any]], config: dict[str, Any], out: Path) -> dict[str, Any]:
-    """Write results.json, results.md and accuracy.png for these records; returns summary and table."""
-    out.mkdir(parents=True, exist_ok=True)
-    summary = summarise(records)
-    table = markdown_table(summary)
-    (out / "results.json").write_text(json.dumps({"config": config, "summary": summary, "records": records}, indent=1))
-    (out / "results.md").write_text(table)
-    plot(summary, out / "accuracy.png")
-    log.info("wrote %s, %s and %s", out / "results.json", out / "results.md", out / "accuracy.png")
-    return {"summary": summary, "table": table, "out_dir": str(out), "records": records}
+    return [p for p in load_problems(examples, "train", None, cfg.seed) if p.question not in test_questions]

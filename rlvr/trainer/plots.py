@@ -36,10 +36,15 @@ def line_plot(
 
 
 def plot(summary: list[dict[str, Any]], path: Path) -> None:
-    """Accuracy vs k, one line per model."""
+    """Accuracy vs k, one line per model (per model and task for a mix: summaries with a task "all")."""
+    by_task = any(s.get("task") == "all" for s in summary)
+
+    def label(s: dict[str, Any]) -> str:
+        return f"{s['model']} · {s['task']}" if by_task else s["model"]
+
     series = {
-        model: sorted((s["shots"], 100 * s["accuracy"]) for s in summary if s["model"] == model)
-        for model in dict.fromkeys(s["model"] for s in summary)
+        name: sorted((s["shots"], 100 * s["accuracy"]) for s in summary if label(s) == name)
+        for name in dict.fromkeys(label(s) for s in summary)
     }
     shots = sorted({s["shots"] for s in summary})
     title = "Greedy accuracy by few-shot count"

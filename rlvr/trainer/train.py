@@ -24,6 +24,7 @@ from transformers import TrainerCallback
 
 from rlvr.trainer.config import TrainConfig
 from rlvr.trainer.data import data_kind, load_problems
+from rlvr.trainer.mix import is_mix, load_mix, parse_mix, prompters, stop_kind, verifiers_of
 from rlvr.trainer.prompts import FewShotPrompter, stop_token_ids
 from rlvr.trainer.rewards import RewardSetup, build_rewards
 
@@ -75,9 +76,20 @@ def write_manifest(cfg: TrainConfig, out: Path, rewards: RewardSetup, model_path
 
 
 def build_dataset(cfg: TrainConfig) -> Any:
-    """Prompts (few-shot, examples from the training split) and references as a `datasets.Dataset`."""
+    """Prompts (few-shot, examples from the training split) and references as a `datasets.Dataset`;
+    a mix adds each problem's `verifier` (the column its reward functions route by) and `task`."""
     from datasets import Dataset
 
+    if is_mix(cfg.data):
+        tasks = parse_mix(cfg.data)
+        samples, pools = load_mix(tasks, "train", cfg.train_size, cfg.seed, repeat=True)
+        prompt = prompters(tasks, pools, cfg.shots, cfg.prompt_style, cfg.seed)
+        rows = [
+            {"prompt": prompt[s.task.source](s.problem.question), "reference": s.problem.reference,
+             "verifier": s.task.verifier, "task": s.task.source}
+            for s in samples
+        ]  # fmt: skip
+        return Dataset.from_list(rows)
     problems = load_problems(cfg.data, "train", cfg.train_size, cfg.seed)
     prompter = FewShotPrompter(problems, cfg.shots, cfg.prompt_style, cfg.seed, kind=data_kind(cfg.data))
     return Dataset.from_list([{"prompt": prompter(p.question), "reference": p.reference} for p in problems])
@@ -99,7 +111,7 @@ def load_policy(cfg: TrainConfig) -> tuple[Any, Any, str]:
     eos = model.generation_config.eos_token_id
     eos_ids = [eos] if isinstance(eos, int) else list(eos or [tokenizer.eos_token_id])
     model.generation_config.eos_token_id = eos_ids + [
-        t for t in stop_token_ids(tokenizer, cfg.prompt_style, data_kind(cfg.data)) if t not in eos_ids
+        t for t in stop_token_ids(tokenizer, cfg.prompt_style, stop_kind(cfg.data)) if t not in eos_ids
     ]
     return model, tokenizer, path
 
@@ -145,6 +157,18 @@ def _cuda() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def _lora(cfg: TrainConfig) -> Any:
+    """The LoRA adapters' config (peft), or None to train every weight."""
+    if not cfg.lora:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, target_modules="all-linear",
+        task_type="CAUSAL_LM",
+    )  # fmt: skip
+
+
 def _close_clients(trainer: Any, rewards: RewardSetup) -> None:
     loop = getattr(trainer, "async_loop", None)
     for client in rewards.clients:
@@ -164,7 +188,6 @@ def train(
     `rewards` replaces the configured endpoints (the trainer benchmark's in-process baseline);
     `callbacks` are added to the trainer's; the model goes to `final_dir` (default: `<output_dir>/final`).
     """
-    from peft import LoraConfig
     from transformers.trainer_utils import get_last_checkpoint
     from trl import GRPOTrainer
 
@@ -172,27 +195,22 @@ def train(
     warnings.filterwarnings("ignore", message=".*gradient_checkpointing.*", category=FutureWarning)
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rewards = rewards or build_rewards(cfg.rewards)  # fails fast when a service is down or misconfigured
+    # Fails fast when a service is down or misconfigured, or (a mix) hosts none of a task's verifier.
+    rewards = rewards or build_rewards(
+        cfg.rewards,
+        verifiers=verifiers_of(cfg.data) if is_mix(cfg.data) else None,
+        max_masked_frac=cfg.max_masked_frac,
+        max_masked_batches=cfg.max_masked_batches,
+    )
     model, tokenizer, model_path = load_policy(cfg)
     dataset = build_dataset(cfg)
-    peft_config = (
-        LoraConfig(
-            r=cfg.lora_r,
-            lora_alpha=cfg.lora_alpha,
-            lora_dropout=cfg.lora_dropout,
-            target_modules="all-linear",
-            task_type="CAUSAL_LM",
-        )
-        if cfg.lora
-        else None
-    )
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=list[Any](rewards.funcs),  # async functions: TRL 1.x awaits them together
         args=_grpo_args(cfg, rewards.weights),
         train_dataset=dataset,
         processing_class=tokenizer,
-        peft_config=peft_config,
+        peft_config=_lora(cfg),
         callbacks=[MetricsJsonl(out / "metrics.jsonl"), *(callbacks or [])],
     )
     write_manifest(cfg, out, rewards, model_path)
