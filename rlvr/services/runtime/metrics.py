@@ -55,6 +55,13 @@ class Metrics:
             ["verifier"],
             registry=r,
         )
+        self._upstreams(r)  # the front door's remote verifiers (remote.py)
+        self.worker_restarts = Counter(
+            "rlvr_worker_restarts", "Pool workers killed and replaced after a deadline.", registry=r
+        )
+        self.ops = OpsMetrics(r)  # completion length, sandbox layers (telemetry.py)
+
+    def _upstreams(self, r: CollectorRegistry) -> None:
         self.upstream_requests = Counter(
             "rlvr_upstream_requests",
             "Requests the front door sent to remote verifiers, by verifier and outcome (ok, error, timeout).",
@@ -74,10 +81,6 @@ class Metrics:
             ["upstream"],
             registry=r,
         )
-        self.worker_restarts = Counter(
-            "rlvr_worker_restarts", "Pool workers killed and replaced after a deadline.", registry=r
-        )
-        self.ops = OpsMetrics(r)  # completion length, sandbox layers (telemetry.py)
 
     def observe_outcomes(self, verifier: str, outcomes: Iterable[Outcome]) -> None:
         """Count one batch of outcomes (status, components, flags)."""
