@@ -100,7 +100,8 @@ def test_ifeval_prompts_are_zero_shot_and_need_the_ifeval_verifier() -> None:
     with pytest.raises(ValueError, match="zero-shot"):
         FewShotPrompter(synthetic_ifeval_problems(4, seed=0), 1, "chat", kind="ifeval")
     with pytest.raises(ValueError, match="--verifier ifeval"):
-        EvalConfig(data="ifeval-synthetic", shots=[0])
+        EvalConfig(data="ifeval-synthetic", shots=[0], verifier="gsm8k")
+    assert EvalConfig(data="ifeval-synthetic", shots=[0]).verifier == "ifeval"  # chosen by the data
 
 
 @pytest.mark.slow
