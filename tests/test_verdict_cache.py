@@ -217,7 +217,9 @@ LIMITED = [
         {"time_limit_s": 0.5},
         "time_limit",
     ),
-    ("```python\nx = bytearray(400 * 2**20)\nprint(1)\n```", {"memory_mb": 128}, "memory_limit"),
+    # Memory the program really uses (docs/verifiers/code.md: memory_limit is an abnormal end after using
+    # most of memory_mb; one allocation far over the limit fails at once and is a runtime_error).
+    ("```python\nx = []\nwhile True:\n    x.append(bytearray(2**20))\n```", {"memory_mb": 128}, "memory_limit"),
 ]
 
 
