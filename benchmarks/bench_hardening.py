@@ -1,12 +1,17 @@
 """Hardening benchmark: scan time per MiB of each hostile shape, and the service under its worst load.
 
-    .venv/bin/python benchmarks/bench_hardening.py [--sizes 1,8,32] [--seconds 20]
+    .venv/bin/python benchmarks/bench_hardening.py [--sizes 1,8,32] [--seconds 20] [--parts scan,load,...]
 
 1. The gsm8k verifier, in-process, on every shape of `HOSTILE_SHAPES` at each size, as a completion
    and as a reference: seconds per MiB (linear scans keep it flat as the size grows).
 2. `rlvr serve` with its default settings (32 MiB bodies, 64 MiB in flight) in its own process,
    kept at its worst admitted load (two 32 MiB hostile bodies at a time, more refused with 429)
    while /healthz is polled: /healthz p50/p99 and the peak RSS (VmHWM) of the server and its pool workers together.
+3. Issue 20's attacks (hardening_attacks.py), each on `rlvr serve` with its defaults: a flood of
+   header-less connections under a lowered open-file limit (/healthz p50/p99 on new connections);
+   SIGTERM 0.8 s into four 3,000-item math batches (each answer's status and time after the signal);
+   `kill -9` of workers and of the spares loading in their place during a 3,004-item math batch.
+Parts not run keep their last figures in benchmarks/results/hardening.{md,json}.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from hardening_attacks import header_flood, sigterm_inflight, spare_kills
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
@@ -95,41 +101,88 @@ def under_load(seconds: float) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1,8,32", help="MiB, comma-separated")
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per probe otherwise
-    sizes = [int(s) for s in args.sizes.split(",")]
-    rows = scan_times(sizes)
-    load = under_load(args.seconds)
+def summaries(results: dict[str, Any]) -> list[str]:
+    """One line per measured part, for the console and hardening.md."""
+    lines = []
+    if load := results.get("load"):
+        lines.append(
+            f"worst admitted load ({load['body_mib']:.0f} MiB hostile bodies, 3 clients, "
+            f"{Settings().max_inflight_bytes / 2**20:.0f} MiB in flight at most, {os.cpu_count()} cores): "
+            f"/healthz p50 {load['healthz_p50_ms']:.1f} ms, p99 {load['healthz_p99_ms']:.1f} ms "
+            f"over {load['healthz_n']} probes; peak RSS (server + workers) {load['peak_rss_mib']:.0f} MiB; "
+            f"responses {load['responses']}"
+        )
+    if flood := results.get("flood"):
+        lines.append(
+            f"header-less flood ({flood['open_files']} open files, at most {flood['idle_limit']} waiting "
+            f"connections; {flood['opened']} opened by 2 attackers): /healthz p50 {flood['healthz_p50_ms']:.1f} ms, "
+            f"p99 {flood['healthz_p99_ms']:.1f} ms, max {flood['healthz_max_ms']:.0f} ms over {flood['healthz_n']} "
+            f"probes, {flood['healthz_failed']} failed; server open files at most {flood['server_fds_max']}"
+        )
+    if sigterm := results.get("sigterm"):
+        answers = "; ".join(
+            f"{a['http']} after {a['after_sigterm_s']:.1f} s ({a['scored']} scored, {a['timeout']} timeout, "
+            f"{a['error']} error)"
+            for a in sorted(sigterm["answers"], key=lambda a: a["after_sigterm_s"])
+        )
+        lines.append(
+            f"SIGTERM 0.8 s into 4 x 3,000 math items (grace {sigterm['grace_s']} s): {answers}; "
+            f"exit {sigterm['exit_after_sigterm_s']:.1f} s after the signal"
+        )
+    if spares := results.get("spares"):
+        lines.append(
+            f"kill -9 during a {spares['items']}-item math batch ({', '.join(spares['kills'])}): "
+            f"HTTP {spares['http']}, {spares['statuses']}, {spares['worker_unavailable']} `worker_unavailable`"
+        )
+    return lines
 
-    columns = [f"{side} {s} MiB" for side in ("completion", "reference") for s in sizes]
+
+def scan_table(rows: list[dict[str, Any]]) -> tuple[Table, list[str]]:
+    columns = [c for side in ("completion", "reference") for c in rows[0] if c.startswith(side)]
     headers = ["shape", *columns]
     table = Table(title="gsm8k verifier: seconds per MiB of hostile completion / reference")
     for h in headers:
         table.add_column(h, justify="right")
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for row in rows:
-        cells = [f"`{row['shape']}`"] + [f"{row[c]:.3f}" for c in columns]
+        cells = [f"`{row['shape']}`"] + [f"{row[c]:.3f}" for c in headers[1:]]
         table.add_row(*cells)
         lines.append("| " + " | ".join(cells) + " |")
+    return table, lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,8,32", help="MiB, comma-separated")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--parts", default="scan,load,flood,sigterm,spares", help="comma-separated")
+    parser.add_argument("--open-files", type=int, default=1024, help="the server's open-file limit in the flood")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per probe otherwise
+    parts = set(args.parts.split(","))
+    saved = args.out / "hardening.json"
+    results: dict[str, Any] = json.loads(saved.read_text()) if saved.exists() else {}
+    if "scan" in parts:
+        results["scan"] = scan_times([int(s) for s in args.sizes.split(",")])
+    if "load" in parts:
+        results["load"] = under_load(args.seconds)
+    if "flood" in parts:
+        results["flood"] = header_flood(args.seconds, args.open_files)
+    if "sigterm" in parts:
+        results["sigterm"] = sigterm_inflight()
+    if "spares" in parts:
+        results["spares"] = spare_kills()
     console = Console()
-    console.print(table)
-    summary = (
-        f"worst admitted load ({load['body_mib']:.0f} MiB hostile bodies, 3 clients, "
-        f"{Settings().max_inflight_bytes / 2**20:.0f} MiB in flight at most, {os.cpu_count()} cores): "
-        f"/healthz p50 {load['healthz_p50_ms']:.1f} ms, p99 {load['healthz_p99_ms']:.1f} ms "
-        f"over {load['healthz_n']} probes; peak RSS (server + workers) {load['peak_rss_mib']:.0f} MiB; "
-        f"responses {load['responses']}"
-    )
-    console.print(summary)
+    table, lines = scan_table(results["scan"]) if results.get("scan") else (None, [])
+    if table is not None:
+        console.print(table)
+    for line in summaries(results):
+        console.print(line)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "hardening.md").write_text("\n".join(lines) + "\n\n" + summary + "\n")
-    (args.out / "hardening.json").write_text(json.dumps({"scan": rows, "load": load}, indent=2))
+    (args.out / "hardening.md").write_text("\n".join([*lines, "", *summaries(results)]) + "\n")
+    saved.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
