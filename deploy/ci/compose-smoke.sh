@@ -69,15 +69,16 @@ assert not left, f"sandbox processes left: {left}"'
 curl -sf http://127.0.0.1:18002/readyz >/dev/null
 
 echo "== the same image with Docker's default permissions: fewer layers (plain mode), said so, still judged"
+# On 18013: the front door's ifeval (18003) is already up, started with it.
 docker run -d --name rlvr-ci-code-plain --network host --read-only --tmpfs /tmp --tmpfs /run --user 0 \
-  -e RLVR_HOST=127.0.0.1 -e RLVR_PORT=18003 -e RLVR_WORKERS=1 rlvr/code-verifier:"${IMAGE_TAG:-0.1.0}" >/dev/null
-for _ in $(seq 120); do curl -sf http://127.0.0.1:18003/readyz >/dev/null && break; sleep 0.5; done
-plain=$(curl -sf http://127.0.0.1:18003/verifiers)
+  -e RLVR_HOST=127.0.0.1 -e RLVR_PORT=18013 -e RLVR_WORKERS=1 rlvr/code-verifier:"${IMAGE_TAG:-0.1.0}" >/dev/null
+for _ in $(seq 120); do curl -sf http://127.0.0.1:18013/readyz >/dev/null && break; sleep 0.5; done
+plain=$(curl -sf http://127.0.0.1:18013/verifiers)
 python3 -c 'import json, sys; s = json.loads(sys.argv[1])["verifiers"][0]["details"]["sandbox"]; assert s["mode"] == "plain" and s["layers"] == ["rlimits", "seccomp", "uid"], s' "$plain"
-plain_reply=$(curl -sf -X POST http://127.0.0.1:18003/score -H 'Content-Type: application/json' -d @- <<'JSON'
+plain_reply=$(curl -sf -X POST http://127.0.0.1:18013/score -H 'Content-Type: application/json' -d @- <<'JSON'
 {"items": [
   {"completion": "print(7)", "reference": "{\"tests\": [{\"stdin\": \"\", \"stdout\": \"7\"}]}"},
-  {"completion": "import socket\nsocket.create_connection((\"127.0.0.1\", 18003))\nprint(7)", "reference": "{\"tests\": [{\"stdin\": \"\", \"stdout\": \"7\"}]}"},
+  {"completion": "import socket\nsocket.create_connection((\"127.0.0.1\", 18013))\nprint(7)", "reference": "{\"tests\": [{\"stdin\": \"\", \"stdout\": \"7\"}]}"},
   {"completion": "try:\n    open(\"/app/rlvr/__init__.py\").read()\n    print(\"visible\")\nexcept OSError:\n    print(\"hidden\")", "reference": "{\"tests\": [{\"stdin\": \"\", \"stdout\": \"hidden\"}]}"}
 ]}
 JSON
