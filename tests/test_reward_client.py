@@ -194,13 +194,13 @@ def test_describe_waits_for_a_service_that_starts_late() -> None:
         server["cm"] = running_server(app, port=port)
         server["cm"].__enter__()
 
-    threading.Thread(target=start_later).start()
+    starter = threading.Thread(target=start_later)
+    starter.start()
     try:
         described = RewardClient(f"http://127.0.0.1:{port}", deadline_s=60, backoff_max_s=0.5).describe()
         assert [v.name for v in described.verifiers] == ["gsm8k"]
     finally:
-        while "cm" not in server:
-            time.sleep(0.1)
+        starter.join()  # the server may answer before `__enter__` has returned in the starter thread
         server["cm"].__exit__(None, None, None)
 
 

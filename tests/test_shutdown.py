@@ -7,6 +7,7 @@ so that it ends in seconds; the request deadline (30 s by default) outlives that
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -19,6 +20,7 @@ import httpx
 import pytest
 
 from rlvr.services.runtime import Settings
+from rlvr.testing.polling import wait_until
 from rlvr.testing.processes import child_pids, serve_process
 
 PROCESS_PLUGIN = "tests.plugins.misbehaving:MisbehavingVerifier"
@@ -55,6 +57,23 @@ def _alive(pid: int, started: str | None) -> bool:
     except OSError:
         return False
     return fields[0] != "Z" and fields[19] == started
+
+
+def _assert_all_gone(children: dict[int, str | None], timeout_s: float = 10) -> None:
+    """Every child ends soon after the service: workers are reaped before it exits, and multiprocessing's
+    resource tracker (also a child) ends when it reads EOF from the parent that just died."""
+    survivors = lambda: [pid for pid, started in children.items() if _alive(pid, started)]  # noqa: E731
+    with contextlib.suppress(TimeoutError):
+        wait_until(lambda: not survivors(), timeout_s=timeout_s, what="every child gone")
+    assert not survivors(), [_cmdline(pid) for pid in survivors()]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")[:200]
+    except OSError:
+        return f"{pid} (gone)"
 
 
 def _terminate(proc: subprocess.Popen[bytes], url: str) -> None:
@@ -97,7 +116,7 @@ def test_sigterm_answers_inflight_refuses_new_and_reaps_workers() -> None:
         assert [r["status"] for r in answers[0].json()["results"]] == ["scored"] * 10
         assert proc.wait(timeout=25) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
         assert time.monotonic() - started < 25
-    assert not [pid for pid, started in children.items() if _alive(pid, started)]
+    _assert_all_gone(children)
 
 
 def _assert_cut_answer(reply: httpx.Response, count: int) -> list[str]:
@@ -136,7 +155,7 @@ def test_sigterm_with_math_batches_in_flight_answers_each_before_the_grace_ends(
     assert any("timeout" in s for s in statuses)  # the bombs alone hold a worker 5 s: longer than the 2 s left
     cut = [r for reply in answers for r in reply.json()["results"] if r["status"] == "timeout"]
     assert {"shutting_down"} <= {flag for r in cut for flag in r["flags"]}
-    assert not [pid for pid, started in children.items() if _alive(pid, started)]
+    _assert_all_gone(children)
 
 
 def test_sigterm_cuts_an_inline_batch_that_would_outlive_the_grace() -> None:
