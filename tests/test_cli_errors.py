@@ -40,6 +40,8 @@ CASES = [
     (["score", "--verifier", "nosuch", "{dir}/items.jsonl"], {}, "unknown verifier 'nosuch'; registered: code"),
     (["serve", "--port", "0"], {}, "RLVR_PORT=0"),
     (["serve"], {"RLVR_VERIFIERS": "gsm8k,nosuch"}, "unknown verifier 'nosuch'; registered: code"),
+    (["serve", "--verifiers", "no_such_module:Verifier"], {}, "'no_such_module:Verifier' cannot be imported"),
+    (["serve"], {"RLVR_DEFAULT_VERIFIER": "math"}, "RLVR_DEFAULT_VERIFIER=math is not hosted"),
     (["train", "--config", "{dir}/nosuch-verifier.yaml"], {}, "not 'nosuch': set its `verifier`"),
     (["eval", "--verifier", "nosuch", "--model", "{model}"], {}, "unknown verifier 'nosuch'"),
     # data specs and files of the wrong shape, files that are not there

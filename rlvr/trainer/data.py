@@ -167,7 +167,14 @@ def load_problems(source: str, split: str = "train", limit: int | None = None, s
     else:
         from datasets import load_dataset
 
-        problems = _from_rows(list(load_dataset(source, "main", split=split)), source)
+        try:
+            rows = list(load_dataset(source, "main", split=split))
+        except OSError as exc:  # not on the hub (DatasetNotFoundError), or the hub unreachable (ConnectionError)
+            raise DataError(
+                f"data {source!r}: not a local file, and the hub cannot give it ({type(exc).__name__}: {exc}); "
+                f"name one of {SOURCES_HELP}"
+            ) from exc
+        problems = _from_rows(rows, source)
     return problems[:limit] if limit is not None else problems
 
 

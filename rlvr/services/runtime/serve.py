@@ -38,9 +38,7 @@ def run_server(
         settings = Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         raise ConfigError(settings_problem(exc)) from None
-    for spec in settings.verifiers:  # an unknown name stops here, not in every worker after start-up
-        if "=" not in spec:  # `name=URL` is another service's, checked when it answers
-            verifier_class(spec)
+    check_hosting(settings)
     configure_logging(settings.log_level)
     config = uvicorn.Config(
         functools.partial(create_app, settings), factory=True, workers=settings.http_workers, **server_options(settings)
@@ -49,6 +47,16 @@ def run_server(
         Multiprocess(config, sockets=[config.bind_socket()]).run()
         return
     uvicorn.Server(config).run()
+
+
+def check_hosting(settings: Settings) -> None:
+    """Before uvicorn starts (not in every worker after start-up): each verifier is registered or
+    importable (`name=URL` is another service's, checked when it answers) and the default is hosted."""
+    names = [spec.split("=", 1)[0].strip() if "=" in spec else verifier_class(spec).name for spec in settings.verifiers]
+    if settings.default_verifier is not None and settings.default_verifier not in names:
+        raise ConfigError(
+            f"RLVR_DEFAULT_VERIFIER={settings.default_verifier} is not hosted; RLVR_VERIFIERS gives {names}"
+        )
 
 
 def settings_problem(exc: ValidationError) -> str:
