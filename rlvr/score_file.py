@@ -16,13 +16,17 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from rlvr.client import Endpoint, RewardClient, RewardServiceError
+from rlvr.client import Endpoint, RewardClient
+from rlvr.errors import DataError
 from rlvr.services.protocol import ItemResult, ScoreItem
 
 log = logging.getLogger(__name__)
 
 
 def _read_items(path: Path) -> list[ScoreItem]:
+    """The file's items (an item without an id gets its line's index); a DataError names a bad line."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; give a JSONL file of {{completion, reference[, id]}} objects")
     items = []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         if not line.strip():
@@ -30,16 +34,19 @@ def _read_items(path: Path) -> list[ScoreItem]:
         try:
             item = ScoreItem.model_validate_json(line)
         except ValidationError as exc:
-            raise SystemExit(
-                f"{path}:{number}: not a {{completion, reference}} object: {exc.errors()[0]['msg']}"
+            error = exc.errors()[0]
+            where = ".".join(map(str, error["loc"])) or "the line"
+            raise DataError(
+                f"{path}:{number}: not a {{completion, reference[, id]}} object: {where}: {error['msg']}"
             ) from None
         items.append(item if item.id is not None else item.model_copy(update={"id": str(number - 1)}))
+    if not items:
+        raise DataError(f"{path}: no items; give one {{completion, reference[, id]}} object a line")
     return items
 
 
-def _score(items: list[ScoreItem], url: str | None, verifier: str, token: str | None) -> list[ItemResult]:
-    """Through the service at `url`, or in-process: the client layer either way (chunked, retried)."""
-    endpoint = Endpoint(name="score", url=url or f"inprocess://{verifier}", verifier=verifier, token=token)
+def _score(items: list[ScoreItem], endpoint: Endpoint) -> list[ItemResult]:
+    """Through the service at the endpoint, or in-process: the client layer either way (chunked, retried)."""
     client = RewardClient(endpoint)
 
     async def run() -> list[ItemResult]:
@@ -48,10 +55,7 @@ def _score(items: list[ScoreItem], url: str | None, verifier: str, token: str | 
         finally:
             await client.aclose()
 
-    try:
-        return asyncio.run(run())
-    except RewardServiceError as exc:
-        raise SystemExit(str(exc)) from None
+    return asyncio.run(run())
 
 
 def summarise(results: list[ItemResult]) -> Table:
@@ -73,12 +77,16 @@ def summarise(results: list[ItemResult]) -> Table:
     return table
 
 
-def score_file(path: Path, url: str | None, verifier: str, token: str | None, output: Path | None) -> int:
-    """Score the file and print the summary; returns the process exit code."""
+def score_file(
+    path: Path, url: str | None, verifier: str, token: str | None, output: Path | None, deadline_s: float = 120.0
+) -> int:
+    """Score the file and print the summary; returns the process exit code. Mistakes (a bad file, an
+    unknown verifier, a service that does not answer) raise a `UserError` naming the fix."""
+    endpoint = Endpoint(
+        name="score", url=url or f"inprocess://{verifier}", verifier=verifier, token=token, deadline_s=deadline_s
+    )
     items = _read_items(path)
-    if not items:
-        raise SystemExit(f"{path}: no items")
-    results = _score(items, url, verifier, token)
+    results = _score(items, endpoint)
     if output is not None:
         output.write_text("".join(json.dumps(r.model_dump(mode="json")) + "\n" for r in results))
     Console().print(summarise(results))

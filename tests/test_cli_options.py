@@ -8,6 +8,7 @@ import warnings
 
 import httpx
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from rlvr.cli import app
@@ -63,3 +64,47 @@ def test_cli_overrides_reach_every_http_worker_without_the_environment() -> None
             with httpx.Client(base_url=url, timeout=10) as client:
                 seen |= {v["name"] for v in client.get("/verifiers").json()["verifiers"]}
         assert seen == {"math"}
+
+
+def _commands(group: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command path of the CLI, groups included (`()`: `rlvr` itself)."""
+    found = [path]
+    for name, command in getattr(group, "commands", {}).items():
+        found += _commands(command, (*path, name))
+    return found
+
+
+WIDE = {"COLUMNS": "400", "TERMINAL_WIDTH": "400"}
+COMMANDS = _commands(typer.main.get_command(app))
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=[" ".join(p) or "rlvr" for p in COMMANDS])
+def test_help_shows_a_type_only_where_an_option_takes_a_value(path: tuple[str, ...]) -> None:
+    result = runner.invoke(app, [*path, "--help"], env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert "--help" in result.output and "<bool>" not in result.output
+
+
+def test_serve_help_shows_the_services_defaults_and_verifiers() -> None:
+    from rlvr.cli import SERVE_DEFAULTS
+    from rlvr.services.runtime import Settings
+
+    fields = Settings.model_fields
+    assert {
+        "host": fields["host"].default, "port": str(fields["port"].default),
+        "verifiers": ",".join(fields["verifiers"].default), "workers": str(fields["http_workers"].default),
+    } == SERVE_DEFAULTS  # fmt: skip
+    result = runner.invoke(app, ["serve", "--help"], env=WIDE)
+    for value in SERVE_DEFAULTS.values():
+        assert f"[default: ({value})]" in result.output
+    assert "code, exact_match, gsm8k, ifeval, math" in result.output  # the registered ones (the example plugin too)
+
+
+@pytest.mark.parametrize("command", ["train", "eval", "demo"])
+def test_data_help_lists_every_kind_of_source(command: str) -> None:
+    output = runner.invoke(app, [command, "--help"], env=WIDE).output
+    help_text = " ".join(output.replace("│", " ").split())  # the help column's text, unwrapped
+    wanted = {"synthetic", "synthetic:2", "humaneval", "code-stdio", "JSONL", "openai/gsm8k", ",code-stdio=0."}  # a mix
+    if command == "demo":  # `--data` of the demo is `rlvr train --data`
+        wanted = {"rlvr train --data", "openai/gsm8k"}
+    assert {word for word in wanted if word not in help_text} == set()

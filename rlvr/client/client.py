@@ -19,8 +19,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from rlvr.client.endpoint import Endpoint
-from rlvr.client.errors import Retryable, RewardServiceError
-from rlvr.client.retry import Deadline
+from rlvr.client.errors import Retryable, RewardServiceError, ServiceUnavailable
+from rlvr.client.retry import START_IT, Deadline
 from rlvr.client.transport import Transport, open_transport
 from rlvr.services.protocol import ItemResult, ScoreItem, ScoreRequest, ScoreResponse, Status, VerifiersResponse
 
@@ -154,9 +154,9 @@ class RewardClient:
             except Retryable as retry:
                 delay = deadline.next_delay(str(retry), retry.retry_after_s)
             if deadline.remaining() <= 0:
-                raise RewardServiceError(
+                raise ServiceUnavailable(
                     f"reward service {self.url} is not reachable after {deadline.attempts} attempts "
-                    f"in {self.deadline_s:g}s: {deadline.last_error}"
+                    f"in {self.deadline_s:g}s (last error: {deadline.last_error}): {START_IT}"
                 )
             log.warning("reward service %s not ready (%s); retrying in %.2fs", self.url, deadline.last_error, delay)
             time.sleep(delay)

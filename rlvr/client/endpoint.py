@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from rlvr.client.environment import env_value
+from rlvr.errors import ConfigError
 
 SCHEMES = ("http://", "https://", "sagemaker://", "inprocess://")
 SAGEMAKER_ENDPOINT = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")  # EndpointName in the botocore model
@@ -58,16 +59,16 @@ class Endpoint:
 
     def __post_init__(self) -> None:
         if not self.url.startswith(SCHEMES):
-            raise ValueError(
+            raise ConfigError(
                 f"endpoint {self.name!r}: url {self.url!r} must start with "
                 "http://, https://, sagemaker:// or inprocess://"
             )
         if self.scheme == "sagemaker":
             self._check_sagemaker()
         if self.max_batch_items < 1:
-            raise ValueError(f"endpoint {self.name!r}: max_batch_items must be >= 1")
+            raise ConfigError(f"endpoint {self.name!r}: max_batch_items must be >= 1")
         if self.deadline_s <= 0 or self.request_timeout_s <= 0:
-            raise ValueError(f"endpoint {self.name!r}: deadline_s and request_timeout_s must be > 0")
+            raise ConfigError(f"endpoint {self.name!r}: deadline_s and request_timeout_s must be > 0")
 
     @property
     def scheme(self) -> str:
@@ -76,12 +77,12 @@ class Endpoint:
     def _check_sagemaker(self) -> None:
         name = self.url.removeprefix("sagemaker://").strip("/")
         if not SAGEMAKER_ENDPOINT.fullmatch(name):
-            raise ValueError(
+            raise ConfigError(
                 f"endpoint {self.name!r}: {name!r} is not a SageMaker endpoint name (1-63 letters, digits and "
                 "hyphens, starting and ending with a letter or digit): write sagemaker://<endpoint-name>"
             )
         if self.request_timeout_s > SAGEMAKER_LIMIT_S:
-            raise ValueError(
+            raise ConfigError(
                 f"endpoint {self.name!r}: request_timeout_s {self.request_timeout_s:g} exceeds the 60 s in which "
                 "SageMaker must answer an invocation: set it to 60 or less"
             )
@@ -98,9 +99,9 @@ class Endpoint:
         if isinstance(value, Endpoint):
             return value
         if not isinstance(value, dict):
-            raise ValueError(f"rewards[{index}]: expected a mapping such as {{name: gsm8k, url: ...}}, got {value!r}")
+            raise ConfigError(f"rewards[{index}]: expected a mapping such as {{name: gsm8k, url: ...}}, got {value!r}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(value) - known)
         if unknown:
-            raise ValueError(f"rewards[{index}]: unknown keys {unknown}; known: {sorted(known)}")
+            raise ConfigError(f"rewards[{index}]: unknown keys {unknown}; known: {sorted(known)}")
         return cls(**value)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from rlvr.errors import UserError
+
 
 class RewardServiceError(RuntimeError):
     """The reward service cannot give trustworthy rewards; training must stop."""
+
+
+class ServiceUnavailable(RewardServiceError, UserError):
+    """No usable answer within the deadline: the service is down, at another URL, or overloaded."""
+
+
+class RequestRefused(RewardServiceError, UserError):
+    """The service refused the request as asked (4xx: a token, a verifier it does not host, a limit)."""
 
 
 class Retryable(Exception):

@@ -8,7 +8,7 @@ import contextlib
 import httpx
 
 from rlvr.client.endpoint import Endpoint
-from rlvr.client.errors import Retryable, RewardServiceError
+from rlvr.client.errors import RequestRefused, Retryable
 from rlvr.client.retry import retry_after
 
 
@@ -69,4 +69,4 @@ class HttpTransport:
         error = f"HTTP {reply.status_code}: {reply.text[:300]}"
         if reply.status_code == 429 or reply.status_code >= 500:
             raise Retryable(error, retry_after(reply.headers.get("retry-after")), reply.status_code)
-        raise RewardServiceError(f"reward service {self.where} refused {what}: {error}")
+        raise RequestRefused(f"reward service {self.where} refused {what}: {error}")

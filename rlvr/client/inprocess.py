@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 
 from rlvr.client.endpoint import Endpoint
-from rlvr.client.errors import RewardServiceError
+from rlvr.client.errors import RequestRefused
+from rlvr.errors import ConfigError
 from rlvr.services.protocol import (
     ItemResult,
     ScoreRequest,
@@ -32,7 +33,7 @@ class InProcessTransport:
         self.where = endpoint.url
         specs = [s.strip() for s in endpoint.url.removeprefix("inprocess://").split(",") if s.strip()]
         if not specs:
-            raise ValueError(f"endpoint {endpoint.name!r}: name the verifiers, e.g. inprocess://gsm8k")
+            raise ConfigError(f"endpoint {endpoint.name!r}: name the verifiers, e.g. inprocess://gsm8k")
         loaded = [load_verifier(spec) for spec in specs]
         self.hosted = {v.name: v for v in loaded}
 
@@ -59,7 +60,7 @@ class InProcessTransport:
     def _judge(self, name: str | None, index: int) -> str:
         name = name or (next(iter(self.hosted)) if len(self.hosted) == 1 else None)
         if name not in self.hosted:
-            raise RewardServiceError(
+            raise RequestRefused(
                 f"reward service {self.where} refused the batch: item {index} names verifier {name!r}; "
                 f"it hosts {sorted(self.hosted)}"
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import time
 
-from rlvr.client.errors import RewardServiceError
+from rlvr.client.errors import ServiceUnavailable
 
 
 class Deadline:
@@ -38,11 +38,15 @@ class Deadline:
         # Full jitter: spreads the retries of many trainer ranks over the whole window.
         return random.uniform(0, min(self.backoff_max_s, self.backoff_base_s * 2 ** max(self.attempts - 1, 0)))
 
-    def exhausted(self, where: str) -> RewardServiceError:
-        return RewardServiceError(
+    def exhausted(self, where: str) -> ServiceUnavailable:
+        return ServiceUnavailable(
             f"reward service {where} gave no usable answer within {self.total_s:g}s "
-            f"({self.attempts} attempts); last error: {self.last_error}"
+            f"({self.attempts} attempts; last error: {self.last_error}): {START_IT}"
         )
+
+
+# What a person does about a service that does not answer.
+START_IT = "check that it runs at that URL (`rlvr serve`) and can take the load, or give it a longer deadline_s"
 
 
 def retry_after(value: str | None) -> float | None:

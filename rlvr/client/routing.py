@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rlvr.client.endpoint import Endpoint
+from rlvr.errors import ConfigError
 from rlvr.services.protocol import VerifierDescription
 
 Hosted = dict[str, VerifierDescription]  # what one endpoint's GET /verifiers lists, by name
@@ -36,13 +37,16 @@ def served(endpoint: Endpoint, hosted: Hosted) -> list[str]:
     if endpoint.verifier is None:
         return list(hosted)
     if endpoint.verifier not in hosted:
-        raise ValueError(f"endpoint {endpoint.name!r} hosts {sorted(hosted)}, not {endpoint.verifier!r}")
+        raise ConfigError(
+            f"endpoint {endpoint.name!r} ({endpoint.url}) hosts {sorted(hosted)}, not {endpoint.verifier!r}: set its "
+            f"`verifier` to one of those, or start the service with RLVR_VERIFIERS naming {endpoint.verifier!r}"
+        )
     return [endpoint.verifier]
 
 
 def plan_routes(described: Sequence[tuple[Endpoint, Hosted]], verifiers: Sequence[str]) -> dict[str, Route]:
     """A route for every verifier in use; a verifier no endpoint serves, or weights that leave one
-    without components, is a ValueError naming what each endpoint serves."""
+    without components, is a ConfigError (a ValueError) naming what each endpoint serves."""
     for endpoint, hosted in described:
         _check_weights(endpoint, hosted)
     routes: dict[str, Route] = {}
@@ -50,13 +54,16 @@ def plan_routes(described: Sequence[tuple[Endpoint, Hosted]], verifiers: Sequenc
         owner = next(((e, h) for e, h in described if name in served(e, h)), None)
         if owner is None:
             offered = "; ".join(f"{e.name} ({e.url}) serves {served(e, h)}" for e, h in described)
-            raise ValueError(f"verifier {name!r} is hosted by no endpoint: {offered}")
+            raise ConfigError(
+                f"verifier {name!r} is hosted by no endpoint: {offered}; start a service with RLVR_VERIFIERS "
+                f"naming {name!r} and list it in the recipe's `rewards`"
+            )
         endpoint, hosted = owner
         info = hosted[name]
         weights = endpoint.weights if endpoint.weights is not None else dict.fromkeys(info.components, 1.0)
         components = {c: float(w) for c, w in weights.items() if c in info.components}
         if not components:
-            raise ValueError(
+            raise ConfigError(
                 f"endpoint {endpoint.name!r}: its weights {weights} name none of {name}'s components "
                 f"{sorted(info.components)}, so its items would train on nothing"
             )
@@ -71,7 +78,7 @@ def function_weights(routes: dict[str, Route]) -> dict[str, float]:
     for name, route in routes.items():
         for component, weight in route.components.items():
             if component in weights and weights[component] != weight:
-                raise ValueError(
+                raise ConfigError(
                     f"component {component!r} weighs {weights[component]:g} for {owner[component]} and {weight:g} "
                     f"for {name} (endpoint {route.endpoint.name!r}): items routed by verifier share one reward "
                     "function per component, so give it one weight in every endpoint's `weights`"
@@ -87,7 +94,7 @@ def _check_weights(endpoint: Endpoint, hosted: Hosted) -> None:
     known = {c for name in served(endpoint, hosted) for c in hosted[name].components}
     unknown = sorted(set(endpoint.weights) - known)
     if unknown:
-        raise ValueError(
+        raise ConfigError(
             f"endpoint {endpoint.name!r}: the verifiers it serves have no components {unknown}; "
             f"they have {sorted(known)}"
         )

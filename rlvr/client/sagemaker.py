@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from rlvr.client.endpoint import SAGEMAKER_LIMIT_S, Endpoint
-from rlvr.client.errors import Retryable, RewardServiceError
+from rlvr.client.errors import RequestRefused, Retryable
 
 INSTALL_HINT = "the SageMaker parts need boto3: pip install 'rlvr[aws]'"
 MAX_BODY_BYTES = 6 * 1024 * 1024  # InvokeEndpoint Body, request and response (botocore model: max 6291456)
@@ -100,7 +100,7 @@ class SageMakerTransport:
         except ClientError as exc:
             error = describe_error(exc.response)
             if not retryable(exc.response):
-                raise RewardServiceError(f"reward service {self.where} refused the batch: {error}") from None
+                raise RequestRefused(f"reward service {self.where} refused the batch: {error}") from None
             raise Retryable(error) from None
         except (ConnectionError, HTTPClientError, ReadTimeoutError) as exc:
             raise Retryable(f"{type(exc).__name__}: {exc}") from None

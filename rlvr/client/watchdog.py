@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rlvr.client.errors import RewardServiceError
+from rlvr.errors import ConfigError
 from rlvr.services.protocol import ItemResult, Status
 
 MAX_MASKED_FRAC = 0.5  # more than half a batch without a verdict is most of its signal gone
@@ -50,9 +51,9 @@ class MaskWatchdog:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_masked_frac <= 1.0:
-            raise ValueError(f"max_masked_frac must be between 0 and 1, got {self.max_masked_frac}")
+            raise ConfigError(f"max_masked_frac must be between 0 and 1, got {self.max_masked_frac}")
         if self.max_masked_batches < 0:
-            raise ValueError(
+            raise ConfigError(
                 f"max_masked_batches must be >= 0 (0 turns the watchdog off), got {self.max_masked_batches}"
             )
 

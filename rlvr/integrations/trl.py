@@ -26,6 +26,7 @@ from rlvr.client import Endpoint, RewardClient, RewardServiceError
 from rlvr.client.masking import masked_rows
 from rlvr.client.routing import Hosted, function_weights, plan_routes, served
 from rlvr.client.watchdog import MAX_MASKED_BATCHES, MAX_MASKED_FRAC, Failure, MaskWatchdog
+from rlvr.errors import ConfigError
 from rlvr.integrations.routed import Router, routed_reward_func
 from rlvr.integrations.shared import RewardFunc, RewardSetup, SharedBatch, column
 from rlvr.services.protocol import ItemResult, Status
@@ -128,7 +129,7 @@ def reward_functions(
     watchdog = MaskWatchdog(max_masked_frac, max_masked_batches, endpoints=where)
     if verifiers is not None:
         if verifier_column is None:
-            raise ValueError("verifiers= routes items by the dataset's verifier_column: name that column")
+            raise ConfigError("verifiers= routes items by the dataset's verifier_column: name that column")
         return _routed(described, list(verifiers), reference_column, verifier_column, watchdog)
     return _composed(described, reference_column, verifier_column, watchdog)
 
@@ -143,12 +144,12 @@ def _composed(
     chosen: list[tuple[Endpoint, RewardClient, dict[str, float]]] = []
     for endpoint, client, hosted in described:
         if endpoint.verifier is None and len(hosted) != 1:
-            raise ValueError(f"endpoint {endpoint.name!r} hosts {sorted(hosted)}: set its `verifier`")
+            raise ConfigError(f"endpoint {endpoint.name!r} hosts {sorted(hosted)}: set its `verifier`")
         info = hosted[served(endpoint, hosted)[0]]
         weights = endpoint.weights if endpoint.weights is not None else dict.fromkeys(info.components, 1.0)
         unknown = sorted(set(weights) - set(info.components))
         if unknown:
-            raise ValueError(
+            raise ConfigError(
                 f"endpoint {endpoint.name!r}: {info.name} has no components {unknown}; it has {sorted(info.components)}"
             )
         chosen.append((endpoint, client, weights))
@@ -179,7 +180,7 @@ def _routed(
     watchdog: MaskWatchdog,
 ) -> RewardSetup:
     if not verifiers:
-        raise ValueError("verifiers=[] routes nothing: name the verifiers the dataset's verifier column holds")
+        raise ConfigError("verifiers=[] routes nothing: name the verifiers the dataset's verifier column holds")
     routes = plan_routes([(e, h) for e, _, h in described], verifiers)
     weights = function_weights(routes)
     used = {route.endpoint.name for route in routes.values()}

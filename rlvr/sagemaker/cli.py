@@ -16,12 +16,13 @@ from typing import Annotated, Any
 
 import typer
 
+from rlvr.cli_edge import RlvrCommand
 from rlvr.sagemaker.contract import DEFAULT_ROOT
 
 app = typer.Typer(help="Amazon SageMaker: training jobs, the verifier as an endpoint.", no_args_is_help=True)
 
 
-@app.command(name="container-train")
+@app.command(name="container-train", cls=RlvrCommand)
 def container_train(
     opt_ml: Annotated[Path, typer.Option(help="The /opt/ml tree (another root for local runs).")] = DEFAULT_ROOT,
     worker: Annotated[bool, typer.Option(hidden=True, help="One process of an `accelerate launch`.")] = False,
@@ -80,7 +81,7 @@ def xform(operation: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
 
 
-@app.command()
+@app.command(cls=RlvrCommand)
 def train(
     config: Annotated[str, typer.Option(help="Recipe inside the image, e.g. configs/qwen2.5-0.5b-gsm8k.yaml.")],
     role: Annotated[str, typer.Option(help="Execution role ARN (S3, logs, ECR; InvokeEndpoint for sagemaker://).")],
@@ -120,7 +121,7 @@ def train(
     _submit([("sagemaker", "CreateTrainingJob", request)], dry_run, region)
 
 
-@app.command(name="deploy-verifier")
+@app.command(name="deploy-verifier", cls=RlvrCommand)
 def deploy_verifier(
     name: Annotated[str, typer.Option(help="Endpoint name (the trainer's sagemaker://<name>).")],
     image: Annotated[str, typer.Option(help="Verifier image URI in ECR (the `sagemaker` build target).")],

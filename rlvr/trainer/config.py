@@ -13,7 +13,9 @@ from typing import Any
 
 from rlvr.client import Endpoint
 from rlvr.client.watchdog import MAX_MASKED_BATCHES, MAX_MASKED_FRAC, MaskWatchdog
-from rlvr.trainer.mix import is_mix, parse_mix
+from rlvr.errors import ConfigError
+from rlvr.trainer.data import check_source
+from rlvr.trainer.mix import tasks_of
 
 # GRPOConfig arguments that `train._grpo_args` fills from the recipe's fields; extra_grpo_args may not repeat them.
 GRPO_ARGS_SET_BY_RECIPE = frozenset(
@@ -45,9 +47,11 @@ class TrainConfig:
     data: str = field(
         default="synthetic",
         metadata={
-            "help": "`synthetic`, a GSM8K-style JSONL path, a hub id (`openai/gsm8k`), or code problems for the "
-            "`code` verifier: `humaneval` (its train split) or `code-stdio`; or a mix with weights, "
-            "`synthetic=0.7,code-stdio=0.3`, each problem with its kind's prompts and verifier."
+            "help": "Math word problems for the `gsm8k` verifier: `synthetic` (one step), `synthetic:2` (two), a "
+            "GSM8K-style JSONL path (`question`/`answer` rows; a train.jsonl beside its test.jsonl), a hub id "
+            "(`openai/gsm8k`); code problems for the `code` verifier: `humaneval` (its train split), "
+            "`humaneval:all`, `code-stdio`; instruction following for `ifeval`: `ifeval-synthetic`; or a mix "
+            "with weights, `synthetic=0.7,code-stdio=0.3`, each problem with its kind's prompts and verifier."
         },
     )
     train_size: int | None = field(
@@ -104,29 +108,29 @@ class TrainConfig:
     def __post_init__(self) -> None:
         self.rewards = [Endpoint.from_mapping(e, i) for i, e in enumerate(self.rewards)]
         if not self.rewards:
-            raise ValueError("rewards: list at least one endpoint, e.g. [{name: gsm8k, url: http://127.0.0.1:8000}]")
+            raise ConfigError("rewards: list at least one endpoint, e.g. [{name: gsm8k, url: http://127.0.0.1:8000}]")
         names = [e.name for e in self.rewards]
         if len(set(names)) != len(names):
-            raise ValueError(f"rewards: endpoint names must be unique, got {names}")
+            raise ConfigError(f"rewards: endpoint names must be unique, got {names}")
         if self.prompt_style not in ("chat", "plain"):
-            raise ValueError(f"prompt_style must be 'chat' or 'plain', got {self.prompt_style!r}")
+            raise ConfigError(f"prompt_style must be 'chat' or 'plain', got {self.prompt_style!r}")
         if self.num_generations < 2:
-            raise ValueError("num_generations must be >= 2: GRPO compares completions within a group")
+            raise ConfigError("num_generations must be >= 2: GRPO compares completions within a group")
         if self.per_device_train_batch_size % self.num_generations:
-            raise ValueError(
+            raise ConfigError(
                 f"per_device_train_batch_size ({self.per_device_train_batch_size}) must be a multiple of "
                 f"num_generations ({self.num_generations})"
             )
         if self.shots < 0:
-            raise ValueError("shots must be >= 0")
-        if is_mix(self.data):
-            parse_mix(self.data)  # its syntax, now, not after the model has loaded
+            raise ConfigError("shots must be >= 0")
+        for task in tasks_of(self.data):  # the mix's syntax and each source, now, not after the model has loaded
+            check_source(task.source, "train")
         if self.train_size is not None and self.train_size < 1:
-            raise ValueError(f"train_size must be >= 1 (or left out), got {self.train_size}")
+            raise ConfigError(f"train_size must be >= 1 (or left out), got {self.train_size}")
         MaskWatchdog(self.max_masked_frac, self.max_masked_batches)  # says what is wrong with either
         clashes = sorted(set(self.extra_grpo_args) & GRPO_ARGS_SET_BY_RECIPE)
         if clashes:
-            raise ValueError(
+            raise ConfigError(
                 f"extra_grpo_args sets {clashes}, which the recipe already sets: use the recipe's own fields "
                 "(see rlvr/trainer/config.py) and leave them out of extra_grpo_args"
             )
@@ -134,15 +138,28 @@ class TrainConfig:
     @classmethod
     def from_yaml(cls, path: str | Path | None = None, **overrides: Any) -> TrainConfig:
         """Load a YAML file (if given), apply non-None overrides; unknown keys are an error."""
-        import yaml  # the trainer extra's; the CLI imports this module in the service image too
-
-        values: dict[str, Any] = yaml.safe_load(Path(path).read_text()) or {} if path else {}
+        values: dict[str, Any] = _read_recipe(Path(path)) if path else {}
         values |= {k: v for k, v in overrides.items() if v is not None}
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"unknown config keys {unknown}; known: {sorted(known)}")
+            raise ConfigError(f"unknown config keys {unknown}; known: {sorted(known)}")
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _read_recipe(path: Path) -> dict[str, Any]:
+    """A YAML recipe's fields; a ConfigError names a file that is missing or not a mapping of fields."""
+    import yaml  # the trainer extra's; the CLI imports this module in the service image too
+
+    try:
+        values = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"recipe {path}: no such file (the recipes that ship are configs/*.yaml)") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"recipe {path}: not YAML: {exc}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"recipe {path}: expected a mapping of fields (model: ..., data: ...), got {values!r}")
+    return values

@@ -16,6 +16,7 @@ import re
 import zlib
 from pathlib import Path
 
+from rlvr.errors import DataError
 from rlvr.trainer.problem import Problem
 
 SYNTHETIC = "synthetic"
@@ -109,11 +110,30 @@ def synthetic_problems(n: int, seed: int, steps: int = 1, split: str | None = No
     return problems
 
 
-def _from_rows(rows: list[dict]) -> list[Problem]:
+def read_jsonl(path: Path) -> list[dict]:
+    """The objects of a JSONL file, one a line; a DataError names the line that is not one."""
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{number}: not JSON ({exc.msg}); a JSONL file holds one object a line") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{path}:{number}: a JSONL row must be an object, got {type(row).__name__}")
+        rows.append(row)
+    return rows
+
+
+def _from_rows(rows: list[dict], where: Path | str) -> list[Problem]:
     problems = []
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
         if "question" not in row or "answer" not in row:
-            raise ValueError(f"each row needs 'question' and 'answer' (GSM8K's fields); got {sorted(row)}")
+            raise DataError(
+                f"{where}: row {number} has {sorted(row)}; a GSM8K-style row needs 'question' and 'answer' "
+                "(an IFEval row: 'prompt', 'instruction_id_list', 'kwargs')"
+            )
         problems.append(Problem(question=row["question"], solution=row["answer"], reference=row["answer"]))
     return problems
 
@@ -136,19 +156,83 @@ def load_problems(source: str, split: str = "train", limit: int | None = None, s
     if source in SOURCES:
         problems = load_code_problems(source, split)
         return problems[:limit] if limit is not None else problems
+    check_source(source, split)
     if source.split(":")[0] == SYNTHETIC:  # `synthetic` (one step) or `synthetic:2`
         steps = int(source.partition(":")[2] or 1)
         n = limit if limit is not None else 1000
         return synthetic_problems(n, seed=seed, steps=steps, split=split)
     path = Path(split_path(source, split)).expanduser()
-    if path.suffix == ".jsonl" or path.is_file():
-        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        problems = _from_rows(rows)
+    if path.is_file():
+        problems = _from_rows(read_jsonl(path), path)
     else:
         from datasets import load_dataset
 
-        problems = _from_rows(list(load_dataset(source, "main", split=split)))
+        try:
+            rows = list(load_dataset(source, "main", split=split))
+        except OSError as exc:  # not on the hub (DatasetNotFoundError), or the hub unreachable (ConnectionError)
+            raise DataError(
+                f"data {source!r}: not a local file, and the hub cannot give it ({type(exc).__name__}: {exc}); "
+                f"name one of {SOURCES_HELP}"
+            ) from exc
+        problems = _from_rows(rows, source)
     return problems[:limit] if limit is not None else problems
+
+
+# What a data spec may name, for messages and help.
+SOURCES_HELP = (
+    "synthetic, synthetic:2, humaneval, humaneval:all, code-stdio, ifeval-synthetic, google/IFEval, "
+    "a local JSONL file (GSM8K's question/answer rows, or IFEval's), a hub id such as openai/gsm8k"
+)
+
+
+def check_source(source: str, split: str = "train") -> None:
+    """A DataError, before anything loads, unless `source` names data: a known set, an existing file
+    (`split`'s of a train.jsonl/test.jsonl pair), or a well-formed hub id.
+
+    >>> check_source("humaneval+synthetic")
+    Traceback (most recent call last):
+    ...
+    rlvr.errors.DataError: data 'humaneval+synthetic' names no data source...
+    """
+    from rlvr.trainer.code_tasks import SOURCES
+    from rlvr.trainer.ifeval_tasks import is_ifeval_source
+
+    if source in SOURCES or is_ifeval_source(source):
+        return
+    name, _, steps = source.partition(":")
+    if name == SYNTHETIC:
+        if steps not in ("", "1", "2"):
+            raise DataError(f"data {source!r}: synthetic problems have 1 or 2 steps: write synthetic or synthetic:2")
+        return
+    path = Path(split_path(source, split)).expanduser()
+    if path.exists():  # a file, or a directory `datasets` loads
+        return
+    if path.suffix in (".jsonl", ".json") or source.startswith(("/", ".", "~")):
+        pair = f" (the {split} split of {source})" if split_path(source, split) != source else ""
+        raise DataError(f"data {source!r}: no such file {path}{pair}")
+    if not _hub_id(source):
+        raise DataError(f"data {source!r} names no data source: name one of {SOURCES_HELP}{_mix_hint(source)}")
+
+
+def _hub_id(source: str) -> bool:
+    """Whether `source` is a well-formed hub id (huggingface_hub's own rules, where it is installed)."""
+    try:
+        from huggingface_hub.utils import HFValidationError, validate_repo_id
+    except ImportError:  # a launcher without the trainer extra: the hub says so when the run loads it
+        return True
+    try:
+        validate_repo_id(source)
+    except HFValidationError:
+        return False
+    return True
+
+
+def _mix_hint(source: str) -> str:
+    """How to write a mix, when `source` looks like an attempt at one (`a+b`, `a&b`)."""
+    parts = [p for p in re.split(r"[+&;| ]+", source) if p]
+    if len(parts) < 2:
+        return "; or a mix with weights, e.g. synthetic=0.7,code-stdio=0.3"
+    return f"; to mix sources, give each a weight: {','.join(f'{p}=1' for p in parts)}"
 
 
 def data_kind(source: str) -> str:

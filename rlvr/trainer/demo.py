@@ -2,8 +2,9 @@
 
     rlvr demo [--config configs/cpu-demo.yaml] [--data openai/gsm8k]
 
-The service runs as a child process (`rlvr serve`) on a free loopback port and is stopped on
-the way out, whether the demo finished, failed or was interrupted.
+The service runs as a child process (`rlvr serve`) on a free loopback port, hosting every verifier
+the recipe needs (a mix's tasks' and its endpoints'), and is stopped on the way out, whether the
+demo finished, failed or was interrupted.
 """
 
 from __future__ import annotations
@@ -18,16 +19,30 @@ from rlvr.testing.processes import serve_process
 from rlvr.trainer.config import TrainConfig
 from rlvr.trainer.data import split_path
 from rlvr.trainer.evaluate import EvalConfig, evaluate, write_report
+from rlvr.trainer.mix import verifiers_of
 from rlvr.trainer.plots import plot_reward_curve
 
 log = logging.getLogger(__name__)
 
 
+def demo_verifiers(cfg: TrainConfig) -> list[str]:
+    """The verifiers the demo's service hosts: those of the data's tasks, then any an endpoint names
+    (the first is the data's: the one an endpoint naming none scores with).
+
+    >>> demo_verifiers(TrainConfig(data="synthetic=0.7,code-stdio=0.3"))
+    ['gsm8k', 'code']
+    """
+    named = [e.verifier for e in cfg.rewards if e.verifier is not None]
+    return list(dict.fromkeys([*verifiers_of(cfg.data), *named]))
+
+
 @contextmanager
-def managed_service(start_timeout_s: float = 60.0) -> Iterator[str]:
-    """Run `rlvr serve` on 127.0.0.1 until the block exits (normally, by exception or Ctrl-C)."""
-    with serve_process({}, start_timeout_s) as (proc, url):
-        log.info("verifier service ready at %s (pid %d)", url, proc.pid)
+def managed_service(verifiers: list[str] | None = None, start_timeout_s: float = 120.0) -> Iterator[str]:
+    """Run `rlvr serve` hosting `verifiers` (default: the service's own) on 127.0.0.1 until the block
+    exits (normally, by exception or Ctrl-C). The first is the default for requests naming none."""
+    env = {"RLVR_VERIFIERS": ",".join(verifiers), "RLVR_DEFAULT_VERIFIER": verifiers[0]} if verifiers else {}
+    with serve_process(env, start_timeout_s) as (proc, url):
+        log.info("verifier service hosting %s ready at %s (pid %d)", verifiers or "its default", url, proc.pid)
         yield url
     log.info("verifier service stopped")
 
@@ -45,7 +60,7 @@ def run_demo(
         "max_new_tokens": cfg.max_completion_length,
         "seed": cfg.seed,
     }
-    with managed_service() as url:
+    with managed_service(demo_verifiers(cfg)) as url:
         for endpoint in cfg.rewards:
             endpoint.url = url
         before = evaluate(EvalConfig(models=[cfg.model], reward_url=url, out_dir=f"{out_dir}/before", **eval_common))

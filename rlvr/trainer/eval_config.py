@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rlvr.trainer.data import data_kind
-from rlvr.trainer.mix import is_mix, parse_mix
+from rlvr.errors import ConfigError
+from rlvr.trainer.data import check_source, data_kind
+from rlvr.trainer.mix import is_mix, parse_mix, tasks_of
 
 
 @dataclass
@@ -18,9 +19,9 @@ class EvalConfig:
     data: str = field(
         default="synthetic",
         metadata={
-            "help": "`synthetic`, a GSM8K JSONL (its `test` split is read: train.jsonl -> test.jsonl), a hub id, "
-            "or code: `humaneval` (its test split), `humaneval:all`, `code-stdio`; or instruction following: "
-            "`ifeval-synthetic`, `google/IFEval`, an IFEval JSONL; or a mix, "
+            "help": "`synthetic` (`synthetic:2`: two steps), a GSM8K JSONL (its `test` split is read: train.jsonl -> "
+            "test.jsonl), a hub id (`openai/gsm8k`), or code: `humaneval` (its test split), `humaneval:all`, "
+            "`code-stdio`; or instruction following: `ifeval-synthetic`, `google/IFEval`, an IFEval JSONL; or a mix, "
             "`synthetic=0.5,code-stdio=0.5` (n split by weight), reported per task and overall."
         },
     )
@@ -52,40 +53,45 @@ class EvalConfig:
         },
     )
     token: str | None = field(default=None, metadata={"help": "Bearer token for reward_url."})
+    deadline_s: float = field(
+        default=120.0, metadata={"help": "Total time to score one batch through reward_url, retries included."}
+    )
     max_new_tokens: int = field(default=256, metadata={"help": "Tokens generated per problem."})
     batch_size: int = field(default=16, metadata={"help": "Problems generated together."})
     seed: int = field(default=0, metadata={"help": "Seed for few-shot example choice."})
     out_dir: str = field(default="runs/eval", metadata={"help": "Where results.json, results.md, accuracy.png go."})
 
     def __post_init__(self) -> None:
+        for task in tasks_of(self.data):
+            check_source(task.source, "test")  # before any model loads
         if is_mix(self.data):
             self._check_mix()
         elif self.verifier is None:
             self.verifier = {"code": "code", "ifeval": "ifeval"}.get(data_kind(self.data), "gsm8k")
         if not self.models:
-            raise ValueError("name at least one --model")
+            raise ConfigError("name at least one --model")
         if self.n < 1 or self.batch_size < 1 or self.max_new_tokens < 1:
-            raise ValueError("n, batch_size and max_new_tokens must be >= 1")
+            raise ConfigError("n, batch_size and max_new_tokens must be >= 1")
         if any(k < 0 for k in self.shots):
-            raise ValueError(f"shots must be >= 0, got {self.shots}")
+            raise ConfigError(f"shots must be >= 0, got {self.shots}")
         if self.prompt_style not in ("chat", "plain"):
-            raise ValueError(f"prompt_style must be 'chat' or 'plain', got {self.prompt_style!r}")
+            raise ConfigError(f"prompt_style must be 'chat' or 'plain', got {self.prompt_style!r}")
         if not is_mix(self.data) and data_kind(self.data) == "code" and self.verifier != "code":
-            raise ValueError(
+            raise ConfigError(
                 f"{self.data} holds code problems: evaluate them with --verifier code "
                 "(and --reward-url of a code service, or in-process where the sandbox runs)"
             )
         if data_kind(self.data) == "ifeval" and self.verifier != "ifeval":
-            raise ValueError(f"{self.data} holds instruction-following problems: evaluate them with --verifier ifeval")
+            raise ConfigError(f"{self.data} holds instruction-following problems: evaluate them with --verifier ifeval")
         if self.dtype not in ("auto", "bf16", "fp32"):
-            raise ValueError(f"dtype must be 'auto', 'bf16' or 'fp32', got {self.dtype!r}")
+            raise ConfigError(f"dtype must be 'auto', 'bf16' or 'fp32', got {self.dtype!r}")
 
     def _check_mix(self) -> None:
         tasks = parse_mix(self.data)
         if self.verifier is not None:
             judges = ", ".join(f"{t.verifier} for {t.source}" for t in tasks)
-            raise ValueError(f"a mix judges each task with its own verifier ({judges}): leave --verifier out")
+            raise ConfigError(f"a mix judges each task with its own verifier ({judges}): leave --verifier out")
         if self.fewshot_data is not None:
-            raise ValueError(
+            raise ConfigError(
                 "a mix draws few-shot examples from each source's own training split: leave --fewshot-data out"
             )

@@ -20,10 +20,12 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from rlvr.client import Endpoint, RewardClient
+from rlvr.errors import ConfigError
 from rlvr.services.protocol import ItemResult, ScoreItem
 from rlvr.trainer.data import load_problems, same_file, split_path
 from rlvr.trainer.eval_config import EvalConfig
 from rlvr.trainer.mix import Sample, Task, is_mix, load_mix, parse_mix, prompters, stop_kind
+from rlvr.trainer.models import find_model
 from rlvr.trainer.problem import Problem
 from rlvr.trainer.prompts import stop_token_ids
 from rlvr.trainer.report import markdown_table, summarise, write_report
@@ -50,7 +52,7 @@ def device_and_dtype(requested: str) -> tuple[str, Any]:
         device = "cpu"
     bf16_ok = device == "cuda" and torch.cuda.is_bf16_supported()
     if requested == "bf16" and not bf16_ok:
-        raise ValueError(f"dtype bf16 needs a GPU with bf16 support; this machine evaluates on {device}")
+        raise ConfigError(f"dtype bf16 needs a GPU with bf16 support; this machine evaluates on {device}")
     use_bf16 = requested == "bf16" or (requested == "auto" and bf16_ok)
     return device, torch.bfloat16 if use_bf16 else torch.float32
 
@@ -58,9 +60,7 @@ def device_and_dtype(requested: str) -> tuple[str, Any]:
 def _load(name: str, device: str, dtype: Any) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from rlvr.trainer.models import resolve_model
-
-    path = Path(resolve_model(name))
+    path = Path(find_model(name))
     if (path / "final").is_dir() and not (path / "config.json").exists():
         path = path / "final"  # a training output dir: evaluate its final model
     tokenizer = AutoTokenizer.from_pretrained(path)
@@ -110,9 +110,7 @@ def score(
         ScoreItem(id=str(i), completion=c, reference=p.reference, verifier=verifiers[i] if verifiers else None)
         for i, (c, p) in enumerate(zip(completions, problems, strict=True))
     ]
-    hosted = list(dict.fromkeys(verifiers)) if verifiers else [cfg.verifier]
-    url = cfg.reward_url or f"inprocess://{','.join(map(str, hosted))}"
-    client = RewardClient(Endpoint(name="eval", url=url, verifier=None if verifiers else cfg.verifier, token=cfg.token))
+    client = _client(cfg, verifiers)
 
     async def run() -> list[ItemResult]:
         try:
@@ -123,6 +121,28 @@ def score(
     return asyncio.run(run())
 
 
+def _client(cfg: EvalConfig, verifiers: list[str] | None) -> RewardClient:
+    """A client of the service at `reward_url`, or of the verifier(s) in-process."""
+    hosted = list(dict.fromkeys(verifiers)) if verifiers else [cfg.verifier]
+    url = cfg.reward_url or f"inprocess://{','.join(map(str, hosted))}"
+    endpoint = Endpoint(
+        name="eval", url=url, verifier=None if verifiers else cfg.verifier, token=cfg.token, deadline_s=cfg.deadline_s
+    )
+    return RewardClient(endpoint)
+
+
+def check_scoring(cfg: EvalConfig, verifiers: list[str] | None) -> None:
+    """Before any model loads: the verifiers exist, and the service at `reward_url` answers and hosts them."""
+    client = _client(cfg, verifiers)  # in-process: loads them (an unknown name is an UnknownVerifierError)
+    hosted = {v.name for v in client.describe().verifiers}
+    missing = sorted(set(verifiers or [str(cfg.verifier)]) - hosted)
+    if missing:
+        raise ConfigError(
+            f"the reward service {client.url} hosts {sorted(hosted)}, not {missing}: point --reward-url at one that "
+            f"does, or start one with RLVR_VERIFIERS naming them"
+        )
+
+
 def evaluate(cfg: EvalConfig) -> dict[str, Any]:
     """Generate, score and report for every model and k; returns the summary and file paths."""
     out = Path(cfg.out_dir)
@@ -130,6 +150,9 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
     tasks, samples, pools = evaluation_set(cfg)
     problems = [s.problem for s in samples]
     verifiers = [s.task.verifier for s in samples] if is_mix(cfg.data) else None
+    check_scoring(cfg, verifiers)
+    for name in cfg.models:
+        find_model(name)  # every model is there before the first one is evaluated
     device, dtype = device_and_dtype(cfg.dtype)
     log.info("evaluating on %s (%s), %s prompts", device, str(dtype).removeprefix("torch."), cfg.prompt_style)
     records: list[dict[str, Any]] = []
@@ -190,7 +213,7 @@ def fewshot_pool(cfg: EvalConfig, problems: list[Problem], source: str | None = 
     data = source or cfg.data
     examples = source or cfg.fewshot_data or cfg.data
     if same_file(split_path(examples, "train"), split_path(data, "test")):
-        raise ValueError(
+        raise ConfigError(
             f"few-shot examples would be drawn from the evaluation file {split_path(data, 'test')}: "
             "pass the training split with --fewshot-data, or name a train.jsonl/test.jsonl pair"
         )

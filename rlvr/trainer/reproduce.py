@@ -15,6 +15,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from rlvr.errors import UserError
 from rlvr.trainer.config import TrainConfig
 from rlvr.trainer.data import split_path
 from rlvr.trainer.evaluate import EvalConfig, evaluate, write_report
@@ -28,7 +29,7 @@ SHOTS = [0, 2, 4, 8]
 PUBLISHED = {"base": {8: 0.11}, "trained": {0: 0.06, 2: 0.03, 4: 0.33, 8: 0.41}}
 
 
-class CannotReproduce(RuntimeError):
+class CannotReproduce(UserError, RuntimeError):
     """This machine cannot run the recipe; the message says what is missing."""
 
 

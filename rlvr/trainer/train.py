@@ -25,6 +25,7 @@ from transformers import TrainerCallback
 from rlvr.trainer.config import TrainConfig
 from rlvr.trainer.data import data_kind, load_problems
 from rlvr.trainer.mix import is_mix, load_mix, parse_mix, prompters, stop_kind, verifiers_of
+from rlvr.trainer.models import find_model
 from rlvr.trainer.prompts import FewShotPrompter, stop_token_ids
 from rlvr.trainer.rewards import RewardSetup, build_rewards
 
@@ -95,14 +96,11 @@ def build_dataset(cfg: TrainConfig) -> Any:
     return Dataset.from_list([{"prompt": prompter(p.question), "reference": p.reference} for p in problems])
 
 
-def load_policy(cfg: TrainConfig) -> tuple[Any, Any, str]:
-    """Model and tokenizer, with generation stopping where a new question would start."""
+def load_policy(cfg: TrainConfig, path: str) -> tuple[Any, Any]:
+    """Model and tokenizer from `path` (`find_model`'s), generation stopping where a new question would start."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from rlvr.trainer.models import resolve_model
-
-    path = resolve_model(cfg.model)
     tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -113,7 +111,7 @@ def load_policy(cfg: TrainConfig) -> tuple[Any, Any, str]:
     model.generation_config.eos_token_id = eos_ids + [
         t for t in stop_token_ids(tokenizer, cfg.prompt_style, stop_kind(cfg.data)) if t not in eos_ids
     ]
-    return model, tokenizer, path
+    return model, tokenizer
 
 
 def _grpo_args(cfg: TrainConfig, weights: list[float]) -> Any:
@@ -195,15 +193,17 @@ def train(
     warnings.filterwarnings("ignore", message=".*gradient_checkpointing.*", category=FutureWarning)
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    # Fails fast when a service is down or misconfigured, or (a mix) hosts none of a task's verifier.
+    # Mistakes fail fast, before the slow parts: a model or data that is not there, then a service
+    # that is down or misconfigured, or (a mix) hosts none of a task's verifier.
+    model_path = find_model(cfg.model)
+    dataset = build_dataset(cfg)
     rewards = rewards or build_rewards(
         cfg.rewards,
         verifiers=verifiers_of(cfg.data) if is_mix(cfg.data) else None,
         max_masked_frac=cfg.max_masked_frac,
         max_masked_batches=cfg.max_masked_batches,
     )
-    model, tokenizer, model_path = load_policy(cfg)
-    dataset = build_dataset(cfg)
+    model, tokenizer = load_policy(cfg, model_path)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=list[Any](rewards.funcs),  # async functions: TRL 1.x awaits them together

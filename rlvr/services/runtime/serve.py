@@ -13,12 +13,15 @@ import logging
 from typing import Any
 
 import uvicorn
+from pydantic import ValidationError
 from uvicorn.supervisors import Multiprocess
 
+from rlvr.errors import ConfigError
 from rlvr.services.runtime.app import create_app
 from rlvr.services.runtime.connections import MAX_HEAD_BYTES, connection_policy, http_protocol, open_file_limit
 from rlvr.services.runtime.logs import configure_logging
 from rlvr.services.runtime.settings import Settings
+from rlvr.services.verifiers.registry import verifier_class
 
 log = logging.getLogger("rlvr.service")
 
@@ -31,7 +34,11 @@ def run_server(
 ) -> None:
     """Serve until interrupted; overrides win over `RLVR_` variables."""
     overrides = {"host": host, "port": port, "verifiers": verifiers, "http_workers": http_workers}
-    settings = Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
+    try:
+        settings = Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(settings_problem(exc)) from None
+    check_hosting(settings)
     configure_logging(settings.log_level)
     config = uvicorn.Config(
         functools.partial(create_app, settings), factory=True, workers=settings.http_workers, **server_options(settings)
@@ -40,6 +47,31 @@ def run_server(
         Multiprocess(config, sockets=[config.bind_socket()]).run()
         return
     uvicorn.Server(config).run()
+
+
+def check_hosting(settings: Settings) -> None:
+    """Before uvicorn starts (not in every worker after start-up): each verifier is registered or
+    importable (`name=URL` is another service's, checked when it answers) and the default is hosted."""
+    names = [spec.split("=", 1)[0].strip() if "=" in spec else verifier_class(spec).name for spec in settings.verifiers]
+    if settings.default_verifier is not None and settings.default_verifier not in names:
+        raise ConfigError(
+            f"RLVR_DEFAULT_VERIFIER={settings.default_verifier} is not hosted; RLVR_VERIFIERS gives {names}"
+        )
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """The first problem of the settings, by the variable that sets it.
+
+    >>> try:
+    ...     Settings(port=0)
+    ... except ValidationError as exc:
+    ...     print(settings_problem(exc))
+    RLVR_PORT=0: Input should be greater than or equal to 1
+    """
+    error = exc.errors()[0]
+    names = [str(part) for part in error["loc"][:1]]
+    where = f"RLVR_{names[0].upper()}={error.get('input')!s}" if names else "settings"
+    return f"{where}: {error['msg'].removeprefix('Value error, ')}"
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -52,7 +84,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
     try:
         policy = connection_policy(settings)
     except ValueError as exc:  # an open-file limit too low to serve anything
-        raise SystemExit(f"rlvr serve: {exc}") from None
+        raise ConfigError(str(exc)) from None
     log.info(
         "connections: a request head within %gs, at most %d waiting for one (open-file limit %d)",
         policy.header_timeout_s,

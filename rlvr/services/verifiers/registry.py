@@ -12,12 +12,13 @@ import importlib
 from functools import cache
 from importlib.metadata import entry_points
 
+from rlvr.errors import UserError
 from rlvr.services.verifiers.base import Verifier
 
 GROUP = "rlvr.verifiers"
 
 
-class UnknownVerifierError(LookupError):
+class UnknownVerifierError(UserError, LookupError):
     """No verifier is registered under that name."""
 
 
@@ -28,11 +29,14 @@ def available_verifiers() -> dict[str, str]:
 
 def _import_path(path: str) -> type[Verifier]:
     module_name, _, qualname = path.partition(":")
-    obj: object = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
+    try:
+        obj: object = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise UnknownVerifierError(f"verifier {path!r} cannot be imported: {exc}") from exc
     if not (isinstance(obj, type) and issubclass(obj, Verifier)):
-        raise TypeError(f"{path} is not a Verifier subclass")
+        raise UnknownVerifierError(f"{path} is not a Verifier subclass")
     return obj
 
 
@@ -45,7 +49,9 @@ def verifier_class(spec: str) -> type[Verifier]:
     if ":" in spec:
         return _import_path(spec)
     known = ", ".join(sorted(registered)) or "none"
-    raise UnknownVerifierError(f"unknown verifier {spec!r}; registered: {known}")
+    raise UnknownVerifierError(
+        f"unknown verifier {spec!r}; registered: {known} (or a module:Class path; installed packages add more)"
+    )
 
 
 def load_verifier(spec: str) -> Verifier:
