@@ -21,6 +21,9 @@ GPU, CLUSTER, AWS = "Needs a GPU", "Needs a Kubernetes cluster", "Needs AWS"
 COMPOSE = "docker compose: run by `make compose-smoke` (deploy/ci/compose-smoke.sh)"
 LONG = "minutes of measurement; `make bench` runs it"
 TRAINED = "covered by tests/test_train_e2e.py::test_two_grpo_steps_against_the_service"
+ROUTED = (
+    "covered by tests/test_trl_routing.py::test_one_endpoint_hosting_both_one_request_and_one_function_per_component"
+)
 EVALUATED = "covered by tests/test_evaluate.py::test_two_models_side_by_side_in_one_table_and_plot"
 LEFT_OUT = [
     ("README.md", "make setup", "`make test` runs these docs tests"),
@@ -31,6 +34,7 @@ LEFT_OUT = [
     ("README.md", "docker compose --profile monitoring up -d", CLUSTER),
     ("docs/integrations/openrlhf.md", "# OpenRLHF >= 0.10.2", GPU),
     ("docs/integrations/slime.md", "python train.py", GPU),
+    ("docs/integrations/trl.md", "rewards = reward_functions(", ROUTED),
     ("docs/integrations/verl.md", "python -m verl.trainer.main_ppo", GPU),
     ("docs/integrations/verl.md", "+reward.custom_reward_function.reward_kwargs.verifiers=", GPU),
     ("docs/operations.md", "docker compose --profile monitoring up -d", CLUSTER),
