@@ -36,6 +36,7 @@ LEFT_OUT = [
     ("docs/integrations/slime.md", "python train.py", GPU),
     ("docs/integrations/trl.md", "rewards = reward_functions(", ROUTED),
     ("docs/integrations/verl.md", "python -m verl.trainer.main_ppo", GPU),
+    ("docs/integrations/verl.md", "+reward.custom_reward_function.reward_kwargs.deadline_s=30", GPU),
     ("docs/integrations/verl.md", "+reward.custom_reward_function.reward_kwargs.verifiers=", GPU),
     ("docs/operations.md", "docker compose --profile monitoring up -d", CLUSTER),
     ("docs/operations.md", ".venv/bin/pytest tests/test_monitoring_files.py", "`make test` runs these docs tests"),
