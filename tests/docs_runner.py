@@ -174,9 +174,9 @@ def check_output(example: Example, language: str) -> None:
     actual, session.last_output = session.last_output, None
     if language == "json":
         if not json_matches(json.loads(expected), json.loads(actual)):
-            raise AssertionError(failure(example, "output differs", output=actual, expected=expected))
+            raise AssertionError(failure(example, "output differs from this block", output=actual))
     elif actual.rstrip().splitlines() != expected.rstrip().splitlines():
-        raise AssertionError(failure(example, "output differs", output=actual, expected=expected))
+        raise AssertionError(failure(example, "output differs from this block", output=actual))
 
 
 def json_matches(expected: Any, actual: Any) -> bool:
