@@ -28,6 +28,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,8 +88,13 @@ class Session:
         return re.sub(pattern, lambda m: str(self.ports[int(m.group(0))]), text)
 
     def stop(self, group: int) -> None:
+        """SIGTERM to a block's processes, then SIGKILL to what is left after 10 s (the next page gets the CPU)."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signal.SIGTERM)
+            for _ in range(100):
+                time.sleep(0.1)
+                os.killpg(group, 0)  # raises once the whole group is gone
+            os.killpg(group, signal.SIGKILL)
         self.groups = {port: g for port, g in self.groups.items() if g != group}
 
     def close(self) -> None:
