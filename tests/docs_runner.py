@@ -12,11 +12,11 @@ these substitutions, the only differences from what a reader types:
 - `pip install X` checks that X is installed (and, for `rlvr[extra]`, that the extra exists) instead
   of installing it: `make setup` has installed everything, and the tests reach no index.
 
-A block without a language (or `json`) right after a run block is that block's expected output: text
-compared exactly, JSON compared as data, where a string ending in `…` (an id made per request)
-matches any string, and an expected object without `results` is compared with the only result. Other `json` and
-`yaml` blocks must parse. `<!-- skip: next "why" -->` (Sybil's directive) leaves a block out;
-tests/test_docs.py lists every one.
+A block without a language (or `json`) right after a run block is that block's expected output:
+text compared exactly, JSON compared as data, where a string ending in `…` (an id made per request)
+matches any string, and an expected object without `results` is compared with the only result.
+Other `json`, `yaml` and `toml` blocks must parse; a block in another language fails.
+`<!-- skip: next "why" -->` (Sybil's directive) leaves a block out; tests/test_docs.py lists each.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import re
 import signal
 import subprocess
 import time
+import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,6 +218,10 @@ def evaluate_block(example: Example) -> None:
         check_output(example, language)
     elif language == "yaml":
         yaml.safe_load(example.parsed)
+    elif language == "toml":
+        tomllib.loads(example.parsed)
+    else:
+        raise AssertionError(f"{example.path}:{example.line}: no runner for ```{language}; add one or a skip directive")
 
 
 class BlockParser:
