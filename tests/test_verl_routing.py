@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import httpx
 import pytest
 
+from rlvr.client import RewardServiceError
 from rlvr.integrations.verl import compute_score, compute_score_batch, verifier_for
 from rlvr.services.runtime import Settings
 from rlvr.testing.polling import metric_value
+from rlvr.testing.servers import free_port
 
 BOTH = ["gsm8k", "math"]
 CHOSEN = [
@@ -113,3 +116,14 @@ def test_a_configured_verifier_the_service_does_not_host_is_refused(two: str) ->
     hosted = r"is not hosted by http\S+ \(\['gsm8k', 'math'\]\)"
     with pytest.raises(ValueError, match="reward_kwargs.verifier 'code' " + hosted):
         compute_score_batch(["x"], ["#### 1"], ["1"], url=two, verifier="code")
+
+
+@pytest.mark.parametrize("deadline_s", [1, "1"])  # Hydra hands over what the override says
+def test_reward_kwargs_set_the_total_deadline_of_a_service_that_is_down(deadline_s: float | str) -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    started = time.monotonic()
+    with pytest.raises(RewardServiceError, match=r"not reachable after \d+ attempts in 1s"):
+        compute_score_batch(["gsm8k"], ["#### 18"], ["18"], url=url, deadline_s=deadline_s, request_timeout_s=0.5)
+    with pytest.raises(RewardServiceError, match=r"in 1s"):
+        asyncio.run(compute_score("gsm8k", "#### 18", "18", url=url, deadline_s=deadline_s))
+    assert time.monotonic() - started < 60  # the default deadline is 120 s per call

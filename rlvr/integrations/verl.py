@@ -15,7 +15,9 @@ logs as a reward_extra_info column; alarm on its mean. `compute_score_batch` is 
 Each sample's `data_source` chooses its verifier (`DATA_SOURCES`, overridden by `verifiers=` in
 `reward_kwargs`); a source the map does not know goes to the configured verifier, else the one the
 service hosts. `url`, `verifier` and `token` come from `reward_kwargs`, else from RLVR_URL,
-RLVR_VERIFIER and RLVR_API_TOKEN. Needs only pydantic and httpx (`pip install rlvr`).
+RLVR_VERIFIER and RLVR_API_TOKEN; `deadline_s` (total, retries included; default 120) and
+`request_timeout_s` (one attempt; default 60) from `reward_kwargs`, else the `Endpoint` defaults.
+Needs only pydantic and httpx (`pip install rlvr`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from rlvr.client import Endpoint, RewardClient
@@ -53,7 +56,8 @@ _LOWER = {k.lower(): v for k, v in DATA_SOURCES.items()}
 # One client per service and per event loop (compute_score) or thread (compute_score_batch): an httpx
 # pool belongs to one loop. Each remembers what the service hosts and the components of every dict.
 _Cached = tuple[RewardClient, list[str], list[str]]  # client, hosted verifiers, components
-_clients: dict[tuple[str, str | None, str | None, int], _Cached] = {}
+_Key = tuple[str, str | None, str | None, int, tuple[float | None, float | None]]
+_clients: dict[_Key, _Cached] = {}
 _warned: set[tuple[str, str]] = set()
 
 
@@ -108,10 +112,26 @@ def _settings(url: str | None, verifier: str | None, token: str | None) -> tuple
     return url, verifier or env_value("RLVR_VERIFIER"), token or env_value("RLVR_API_TOKEN")
 
 
-def _client(url: str, verifier: str | None, token: str | None, scope: int) -> _Cached:
-    key = (url, verifier, token, scope)
+def _timing(deadline_s: Any, request_timeout_s: Any) -> tuple[float | None, float | None]:
+    """`reward_kwargs.deadline_s` / `request_timeout_s` as numbers (Hydra may hand over strings), else None."""
+    return (None if deadline_s is None else float(deadline_s)), (
+        None if request_timeout_s is None else float(request_timeout_s)
+    )
+
+
+def _client(
+    url: str, verifier: str | None, token: str | None, scope: int, timing: tuple[float | None, float | None]
+) -> _Cached:
+    key = (url, verifier, token, scope, timing)
     if key not in _clients:
-        client = RewardClient(Endpoint(name="verl", url=url, verifier=verifier, token=token, token_env=None))
+        endpoint = Endpoint(name="verl", url=url, verifier=verifier, token=token, token_env=None)
+        deadline_s, request_timeout_s = timing
+        endpoint = replace(
+            endpoint,
+            deadline_s=endpoint.deadline_s if deadline_s is None else deadline_s,
+            request_timeout_s=endpoint.request_timeout_s if request_timeout_s is None else request_timeout_s,
+        )
+        client = RewardClient(endpoint)
         described = client.describe().verifiers
         hosted = [v.name for v in described]
         if verifier is not None and verifier not in hosted:
@@ -131,6 +151,8 @@ async def compute_score(
     verifier: str | None = None,
     token: str | None = None,
     verifiers: Any = None,
+    deadline_s: Any = None,
+    request_timeout_s: Any = None,
     **_: Any,
 ) -> dict[str, float]:
     """One sample's reward: `{"score": total, <component>: value, ..., "unscored": 0.0 | 1.0}`.
@@ -139,10 +161,10 @@ async def compute_score(
     >>> # {'score': 1.5, 'format': 0.5, 'correctness': 1.0, 'unscored': 0.0}
     """
     url, verifier, token = _settings(url, verifier, token)
-    scope = id(asyncio.get_running_loop())
-    cached = _clients.get((url, verifier, token, scope))
+    scope, timing = id(asyncio.get_running_loop()), _timing(deadline_s, request_timeout_s)
+    cached = _clients.get((url, verifier, token, scope, timing))
     if cached is None:  # the first call on this loop asks the service what it hosts (blocking: a thread)
-        cached = await asyncio.to_thread(_client, url, verifier, token, scope)
+        cached = await asyncio.to_thread(_client, url, verifier, token, scope, timing)
     client, hosted, components = cached
     judge = verifier_for(data_source, hosted, verifier, verifiers)
     item = ScoreItem(id="0", completion=solution_str, reference=str(ground_truth), verifier=judge)
@@ -160,11 +182,14 @@ def compute_score_batch(
     verifier: str | None = None,
     token: str | None = None,
     verifiers: Any = None,
+    deadline_s: Any = None,
+    request_timeout_s: Any = None,
     **_: Any,
 ) -> list[dict[str, float]]:
     """The batched form: one `/score` request, each item naming its own verifier; one dict per sample."""
     url, verifier, token = _settings(url, verifier, token)
-    client, hosted, components = _client(url, verifier, token, threading.get_ident())
+    timing = _timing(deadline_s, request_timeout_s)
+    client, hosted, components = _client(url, verifier, token, threading.get_ident(), timing)
     solutions, truths = list(solution_strs or []), list(ground_truths or [])
     if len(solutions) != len(truths):
         raise ValueError(f"{len(solutions)} solution_strs for {len(truths)} ground_truths")
