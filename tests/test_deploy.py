@@ -18,7 +18,7 @@ import yaml
 
 from rlvr.client.environment import VARIABLES as CLIENT_VARIABLES
 from rlvr.services.runtime import Settings, create_app
-from rlvr.services.sandbox.settings import SandboxSettings
+from rlvr.services.runtime.settings import variable_names
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERLAYS = ["dev", "prod"]
@@ -197,9 +197,7 @@ def test_code_verifier_compose_service_matches_kubernetes() -> None:
 
 
 def test_every_rlvr_variable_is_a_real_setting() -> None:
-    fields = {f"RLVR_{name.upper()}" for name in Settings.model_fields}
-    fields |= {f"RLVR_CODE_{name.upper()}" for name in SandboxSettings.model_fields}
-    fields |= set(CLIENT_VARIABLES)  # the trainer's (rlvr.client.environment)
+    fields = set(variable_names()) | set(CLIENT_VARIABLES)  # the trainer's (rlvr.client.environment)
     texts = [
         (ROOT / "docker-compose.yml").read_text(),
         (ROOT / "deploy" / "ci" / "docker-compose.ci.yml").read_text(),
@@ -241,11 +239,8 @@ def test_readme_shows_the_commands_the_tests_run() -> None:
 
 
 def test_readme_lists_every_setting() -> None:
-    from rlvr.services.runtime.settings import Settings
-
     readme = (ROOT / "README.md").read_text()
-    names = [f"RLVR_{name.upper()}" for name in Settings.model_fields]
-    names += [f"RLVR_CODE_{name.upper()}" for name in SandboxSettings.model_fields]
+    names = variable_names()
     missing = [name for name in names if f"`{name}`" not in readme]
     assert not missing, f"README's settings table lacks {missing}"
 

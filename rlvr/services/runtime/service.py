@@ -26,6 +26,7 @@ from rlvr.services.runtime.remote import RemoteVerifier
 from rlvr.services.runtime.routing import split
 from rlvr.services.runtime.scoring import Mixed, ScoredBatch, deadline_outcome, score_into
 from rlvr.services.runtime.settings import Settings
+from rlvr.services.sandbox.settings import configure as configure_sandbox
 from rlvr.services.verifiers.base import Verifier
 from rlvr.services.verifiers.outcome import Outcome
 from rlvr.services.verifiers.registry import load_verifier
@@ -39,6 +40,7 @@ class ScoringService:
     def __init__(self, settings: Settings, metrics: Metrics) -> None:
         self.settings = settings
         self.metrics = metrics
+        configure_sandbox(settings.code)  # this process's; the pool hands the same to its workers
         self.verifiers: dict[str, Verifier] = {}
         self.remote: dict[str, RemoteVerifier] = {}
         specs: dict[str, str] = {}
@@ -63,6 +65,7 @@ class ScoringService:
                 metrics.worker_restarts.inc,
                 settings.spares,
                 self.drain,
+                settings.code,
             )
         self.cache = VerdictCache(settings.verdict_cache_bytes, metrics.registry)
         self.hosted: dict[str, Verifier | RemoteVerifier] = {**self.verifiers, **self.remote}
