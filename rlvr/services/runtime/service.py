@@ -53,6 +53,8 @@ class ScoringService:
             verifier = load_verifier(spec)
             self.verifiers[verifier.name] = verifier
             specs[verifier.name] = spec
+            if type(verifier).dedup_key is not Verifier.dedup_key:  # on /metrics at 0 until a request deduplicates
+                metrics.deduplicated.labels(verifier.name)
         self.drain = Drain(settings.shutdown_scoring_s)  # begun by the connection layer on SIGTERM
         # Every verifier is loaded in the pool: `process` ones score there, inline ones send it their
         # hostile-sized items, so that no long scan (one C call holds the GIL) stalls the event loop.
