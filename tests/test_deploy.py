@@ -238,6 +238,28 @@ def test_readme_shows_the_commands_the_tests_run() -> None:
     assert "docker compose up -d" in readme and "deploy/ci/compose-smoke.sh" in readme
 
 
+# The README's compose lines after the first three, as the smoke test runs them: its compose command,
+# its run directory (the first run's, resumed and copied).
+SMOKE_FORM = {
+    "docker compose": '"${compose[@]}"',
+    "/runs/cpu-demo": "/runs/smoke-open",
+    " cpu-demo |": " smoke-open |",
+}
+
+
+def test_readme_resume_and_copy_out_are_what_the_compose_smoke_runs() -> None:
+    readme = (ROOT / "README.md").read_text().split("## Docker Compose", 1)[1]
+    commands = [line.split("  #")[0].strip() for line in readme.split("```bash\n", 1)[1].split("```")[0].splitlines()]
+    later = [c for c in commands if c.startswith("docker compose run") and ("--resume" in c or "tar -xf" in c)]
+    assert len(later) == 2, commands
+    smoke = (ROOT / "deploy" / "ci" / "compose-smoke.sh").read_text()
+    for command in later:
+        for readme_form, smoke_form in SMOKE_FORM.items():
+            command = command.replace(readme_form, smoke_form)
+        assert command in smoke, command
+    assert "--max-steps 1" in readme and "18000" in readme  # what the smoke does differently, said
+
+
 def test_readme_lists_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
     names = variable_names()
