@@ -86,22 +86,34 @@ def test_time_limit_is_a_scored_zero_not_a_timeout(code_service):
     assert (result["status"], result["flags"], result["answer"]) == ("scored", ["time_limit"], "0/2")
 
 
-def test_identical_programs_run_once(code_service):
+RIGHT = "a,b=map(int,input().split())\nprint(a+b)"
+DEDUP_CASES = {
+    # two identical (program, reference) items, as a user checking the metric sends them: 1 run saved
+    "identical items": ([{"completion": RIGHT, "reference": STDIO}] * 2, [1.5, 1.5], 1),
     # a GRPO group: 8 completions, two programs (in different prose); 6 runs saved
+    "one program in different prose": (
+        [{"completion": f"Take {i}:\n```python\n{RIGHT}\n```", "reference": STDIO} for i in range(4)]
+        + [{"completion": "print(0)", "reference": STDIO} for _ in range(4)],
+        [1.5] * 4 + [0.5] * 4,
+        6,
+    ),
+}
+
+
+@pytest.mark.parametrize(("items", "rewards", "saved"), DEDUP_CASES.values(), ids=DEDUP_CASES.keys())
+def test_identical_programs_run_once_and_are_counted(code_service, items, rewards, saved):
+    # rlvr_deduplicated_items_total{verifier="code"} appears on /metrics once a request deduplicates
     _, url = code_service
     metric = 'rlvr_deduplicated_items_total{verifier="code"}'
 
-    def saved() -> float:
+    def counted() -> float:
         text = httpx.get(f"{url}/metrics", timeout=5).text
-        return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(metric))
+        return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(metric + " "))
 
-    before = saved()
-    right = "a,b=map(int,input().split())\nprint(a+b)"
-    items = [{"completion": f"Take {i}:\n```python\n{right}\n```", "reference": STDIO} for i in range(4)]
-    items += [{"completion": "print(0)", "reference": STDIO} for _ in range(4)]
+    before = counted()
     results = score(url, items)
-    assert [r["reward"] for r in results] == [1.5] * 4 + [0.5] * 4
-    assert saved() - before == 6
+    assert [r["reward"] for r in results] == rewards
+    assert counted() - before == saved
 
 
 def test_verifiers_lists_the_sandbox_layers(code_service):

@@ -18,7 +18,7 @@ import yaml
 
 from rlvr.client.environment import VARIABLES as CLIENT_VARIABLES
 from rlvr.services.runtime import Settings, create_app
-from rlvr.services.sandbox.settings import SandboxSettings
+from rlvr.services.runtime.settings import variable_names
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERLAYS = ["dev", "prod"]
@@ -197,9 +197,7 @@ def test_code_verifier_compose_service_matches_kubernetes() -> None:
 
 
 def test_every_rlvr_variable_is_a_real_setting() -> None:
-    fields = {f"RLVR_{name.upper()}" for name in Settings.model_fields}
-    fields |= {f"RLVR_CODE_{name.upper()}" for name in SandboxSettings.model_fields}
-    fields |= set(CLIENT_VARIABLES)  # the trainer's (rlvr.client.environment)
+    fields = set(variable_names()) | set(CLIENT_VARIABLES)  # the trainer's (rlvr.client.environment)
     texts = [
         (ROOT / "docker-compose.yml").read_text(),
         (ROOT / "deploy" / "ci" / "docker-compose.ci.yml").read_text(),
@@ -240,12 +238,31 @@ def test_readme_shows_the_commands_the_tests_run() -> None:
     assert "docker compose up -d" in readme and "deploy/ci/compose-smoke.sh" in readme
 
 
-def test_readme_lists_every_setting() -> None:
-    from rlvr.services.runtime.settings import Settings
+# The README's compose lines after the first three, as the smoke test runs them: its compose command,
+# its run directory (the first run's, resumed and copied).
+SMOKE_FORM = {
+    "docker compose": '"${compose[@]}"',
+    "/runs/cpu-demo": "/runs/smoke-open",
+    " cpu-demo |": " smoke-open |",
+}
 
+
+def test_readme_resume_and_copy_out_are_what_the_compose_smoke_runs() -> None:
+    readme = (ROOT / "README.md").read_text().split("## Docker Compose", 1)[1]
+    commands = [line.split("  #")[0].strip() for line in readme.split("```bash\n", 1)[1].split("```")[0].splitlines()]
+    later = [c for c in commands if c.startswith("docker compose run") and ("--resume" in c or "tar -xf" in c)]
+    assert len(later) == 2, commands
+    smoke = (ROOT / "deploy" / "ci" / "compose-smoke.sh").read_text()
+    for command in later:
+        for readme_form, smoke_form in SMOKE_FORM.items():
+            command = command.replace(readme_form, smoke_form)
+        assert command in smoke, command
+    assert "--max-steps 1" in readme and "18000" in readme  # what the smoke does differently, said
+
+
+def test_readme_lists_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
-    names = [f"RLVR_{name.upper()}" for name in Settings.model_fields]
-    names += [f"RLVR_CODE_{name.upper()}" for name in SandboxSettings.model_fields]
+    names = variable_names()
     missing = [name for name in names if f"`{name}`" not in readme]
     assert not missing, f"README's settings table lacks {missing}"
 

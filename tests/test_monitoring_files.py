@@ -100,8 +100,9 @@ def test_compose_prometheus_scrapes_every_verifier_service() -> None:
     }
     assert verifiers == {"reward:8000", "math:8001", "code:8002", "ifeval:8003"}
     config = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
-    targets = [t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]]
-    assert sorted(targets) == sorted(verifiers)
+    jobs = {j["job_name"]: [t for sc in j["static_configs"] for t in sc["targets"]] for j in config["scrape_configs"]}
+    assert sorted(t for targets in jobs.values() for t in targets) == sorted(verifiers)
+    assert all(len(targets) == 1 for targets in jobs.values()), jobs  # `job` names one service in rules and panels
     mounts = dict(v.rsplit(":", 2)[:2] for v in services["prometheus"]["volumes"])
     assert config["rule_files"] == [mounts["./deploy/monitoring/rules.yml"]]
 

@@ -1,7 +1,8 @@
 """The dashboard and the alert rules against the real thing: Debian's Prometheus scrapes a real `rlvr serve`
-(gsm8k, math, code) every second while a short mixed load runs (scored, flagged, cached, timed-out items,
-a killed worker, 429s); then every panel's query and every rule's signal must return data, and every
-metric name they use must exist. Bounded: about 30 s here."""
+(gsm8k, math, code, and as a front door a remote ifeval whose service is down) every second while a short
+mixed load runs (scored, flagged, cached, timed-out items, a killed worker, 429s, items for the dead
+upstream); then every panel's query and every rule's signal must return data, and every metric name they
+use must exist. Bounded: about 30 s here."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ SCORING_ITEMS = {
 }
 # Long and slow: 5000 characters of padding around a SymPy bomb, killed at the 1 s item deadline.
 HOSTILE = {"completion": "x" * 5000 + " \\boxed{9^{9^{9^{9}}}}", "reference": "1"}
+IFEVAL = json.dumps({"instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]})
 
 
 class Prometheus:
@@ -128,6 +130,8 @@ def drive(url: str) -> None:
         "reference": json.dumps({"time_limit_s": 0.3, "tests": [{"stdin": "", "stdout": "1"}]}),
     }
     assert score(url, "code", [limited]).json()["results"][0]["flags"] == ["time_limit"]
+    [unjudged] = score(url, "ifeval", [{"completion": "Hi.", "reference": IFEVAL}]).json()["results"]
+    assert unjudged["status"] == "error" and "upstream" in unjudged["error"], unjudged
     assert refuse_some(url) > 0
 
 
@@ -138,7 +142,8 @@ def scraped() -> Iterator[tuple[Prometheus, float]]:
     binary("prometheus")
     layers = ",".join(sandbox.detect().layers)
     env = {
-        "RLVR_VERIFIERS": "gsm8k,math,code",
+        # ifeval's service is down (nothing listens on its port): RlvrUpstream*'s series
+        "RLVR_VERIFIERS": f"gsm8k,math,code,ifeval=http://127.0.0.1:{free_port()}",
         "RLVR_ITEM_DEADLINE_S": "1",
         "RLVR_MAX_CONCURRENT_REQUESTS": "1",
         "RLVR_VERDICT_CACHE_BYTES": "8388608",  # off by default
@@ -196,6 +201,13 @@ def test_the_missing_sandbox_layer_fires(scraped: tuple[Prometheus, float]) -> N
     prometheus, _ = scraped
     (missing,) = prometheus.instant(rules_expr("RlvrSandboxLayerMissing"))
     assert missing["metric"]["layer"] == "made-up-layer"
+
+
+def test_the_dead_upstream_is_down_and_failing(scraped: tuple[Prometheus, float]) -> None:
+    prometheus, _ = scraped
+    for alert in ("RlvrUpstreamDown", "RlvrUpstreamFailing"):
+        (failing,) = prometheus.instant(rules_expr(alert))
+        assert failing["metric"]["upstream"] == "ifeval", alert
 
 
 def rules_expr(alert: str) -> str:

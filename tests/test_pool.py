@@ -90,10 +90,10 @@ def test_worker_killed_from_outside_mid_batch_is_replaced() -> None:
 
 async def _break_replacements(pool: Any) -> None:
     """From now on every replacement of this started pool fails to start (its verifier no longer loads)."""
-    from rlvr.services.runtime.pool import _Spares
+    from rlvr.services.runtime.pool import Loadout, _Spares
 
     await asyncio.to_thread(pool._spares.close)
-    pool._spares = _Spares({"misbehaving": "tests.plugins.no_such_module:Verifier"}, count=1)
+    pool._spares = _Spares(Loadout({"misbehaving": "tests.plugins.no_such_module:Verifier"}), count=1)
     for worker in pool._workers:
         worker._spares = pool._spares
 
@@ -173,9 +173,9 @@ def test_a_spare_killed_while_loading_costs_no_items() -> None:
 def test_no_spare_in_time_is_a_labelled_start_error() -> None:
     import pytest
 
-    from rlvr.services.runtime.pool import WorkerStartError, _Spares
+    from rlvr.services.runtime.pool import Loadout, WorkerStartError, _Spares
 
-    spares = _Spares({"misbehaving": PLUGIN}, count=0)
+    spares = _Spares(Loadout({"misbehaving": PLUGIN}), count=0)
     with pytest.raises(WorkerStartError, match="no spare worker"):
         spares.take(timeout_s=0.1)
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Compose smoke test, run by .ci/run: build the images on a local Debian base, bring the stack up,
-# score a known completion through the container, train 1 GRPO step against it, tear it all down.
+# score known completions through the containers, train GRPO steps against the front door (gsm8k, then
+# a mixed gsm8k + code step, then one more step resumed from a checkpoint), copy the outputs out of the
+# `runs` volume as README.md says, tear it all down. Ports 18000-18003 and --max-steps 1 (see README).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here="deploy/ci"
@@ -8,9 +10,15 @@ here="deploy/ci"
 exec 9>/tmp/rlvr-compose-smoke.lock
 flock 9
 started=$(date +%s)
+phase=$started
+took() {  # the time a phase took, so that README's durations come from a run
+  echo "   ($1: $(( $(date +%s) - phase ))s)"
+  phase=$(date +%s)
+}
 
 "$here/docker-engine.sh"
 "$here/base-image.sh" rlvr-base:bookworm
+took "the Docker engine and the base image (installed and built once per machine)"
 # The CPU torch wheel that lies on this machine's disk, so the trainer image needs no CUDA download.
 python3 -m pip download --quiet --no-deps torch==2.13.0 -d docker/wheels 2>/dev/null \
   || echo "no local torch wheel; the trainer build will download torch==2.13.0"
@@ -31,6 +39,7 @@ cleanup
 echo "== build and start the verifier services, no token configured"
 "${compose[@]}" --profile train build
 "${compose[@]}" up -d --wait --wait-timeout 180 reward math code
+took "build (cached after the first) and start"
 
 echo "== the README's curl, without a token"
 reply=$(curl -sf -X POST http://127.0.0.1:18000/score -H 'Content-Type: application/json' \
@@ -41,14 +50,17 @@ python3 -c 'import json, sys; assert json.loads(sys.argv[1])["results"][0]["rewa
 echo "== the README's third step without a token: one GRPO step in the trainer container"
 "${compose[@]}" run --rm trainer sh -c \
   'rlvr train --config configs/cpu-demo.yaml --max-steps 1 --output-dir /runs/smoke-open && grep -q "rewards/correctness/mean" /runs/smoke-open/metrics.jsonl'
+took "one GRPO step (cpu-demo), the container's start and the model's conversion included"
 
-echo "== the code verifier's container: a passing, a failing and a hostile program, all layers, nothing left"
+echo "== the code verifier's container: a passing, a failing and a hostile program, all layers, nothing left;"
+echo "   the passing item twice: run once, counted in rlvr_deduplicated_items_total"
 layers=$(curl -sf http://127.0.0.1:18002/verifiers)
 echo "$layers"
 python3 -c 'import json, sys; s = json.loads(sys.argv[1])["verifiers"][0]["details"]["sandbox"]; assert {"bwrap", "netns", "uid", "seccomp"} <= set(s["layers"]), s' "$layers"
 code_reply=$(curl -sf -X POST http://127.0.0.1:18002/score -H 'Content-Type: application/json' -d @- <<'JSON'
 {"items": [
   {"id": "pass", "completion": "```python\na, b = map(int, input().split())\nprint(a + b)\n```", "reference": "{\"tests\": [{\"stdin\": \"3 4\\n\", \"stdout\": \"7\\n\"}]}"},
+  {"id": "again", "completion": "```python\na, b = map(int, input().split())\nprint(a + b)\n```", "reference": "{\"tests\": [{\"stdin\": \"3 4\\n\", \"stdout\": \"7\\n\"}]}"},
   {"id": "fail", "completion": "```python\nprint(8)\n```", "reference": "{\"tests\": [{\"stdin\": \"3 4\\n\", \"stdout\": \"7\\n\"}]}"},
   {"id": "bomb", "completion": "```python\nimport os\nwhile True:\n    try: os.fork()\n    except OSError: pass\n```", "reference": "{\"tests\": [{\"stdin\": \"\", \"stdout\": \"7\"}], \"time_limit_s\": 1}"}
 ]}
@@ -57,8 +69,9 @@ JSON
 echo "$code_reply"
 python3 - "$code_reply" <<'PY'
 import json, sys
-ok, bad, bomb = json.loads(sys.argv[1])["results"]
+ok, again, bad, bomb = json.loads(sys.argv[1])["results"]
 assert ok["status"] == "scored" and ok["reward"] == 1.5, ok
+assert {**again, "id": "pass"} == ok, again
 assert bad["status"] == "scored" and bad["components"] == {"format": 0.5, "correctness": 0.0}, bad
 assert bomb["status"] == "scored" and bomb["components"]["correctness"] == 0.0, bomb
 PY
@@ -67,6 +80,7 @@ import os
 left = [p for p in os.listdir("/proc") if p.isdigit() and os.stat(f"/proc/{p}").st_uid >= 20000]
 assert not left, f"sandbox processes left: {left}"'
 curl -sf http://127.0.0.1:18002/readyz >/dev/null
+curl -sf http://127.0.0.1:18002/metrics | grep -x 'rlvr_deduplicated_items_total{verifier="code"} 1.0'
 
 echo "== the same image with Docker's default permissions: fewer layers (plain mode), said so, still judged"
 # On 18013: the front door's ifeval (18003) is already up, started with it.
@@ -146,8 +160,51 @@ PY
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:18000/score -d '{}')
 [ "$code" = 401 ] || { echo "expected 401 without a token, got $code"; exit 1; }
 
-echo "== with the token: one GRPO step in the trainer container against the containerised service"
+took "known completions through every container"
+
+items_by_verifier() {  # the front door's items by verifier, from its /metrics: {"gsm8k": 16.0, ...}
+  curl -sf http://127.0.0.1:18000/metrics | python3 -c '
+import collections, json, re, sys
+counts = collections.Counter()
+for line in sys.stdin:
+    m = re.match(r"rlvr_items_total\{(.*)\} (\S+)$", line)
+    if m:
+        counts[dict(re.findall(r"(\w+)=\"([^\"]*)\"", m[1]))["verifier"]] += float(m[2])
+print(json.dumps(counts))'
+}
+
+echo "== with the token: one MIXED GRPO step (configs/mixed-cpu-demo.yaml) through the front door"
+before=$(items_by_verifier)
 "${compose[@]}" run --rm trainer sh -c \
-  'rlvr train --config configs/cpu-demo.yaml --max-steps 1 --output-dir /runs/smoke && grep -q "rewards/correctness/mean" /runs/smoke/metrics.jsonl && tail -1 /runs/smoke/metrics.jsonl'
+  'rlvr train --config configs/mixed-cpu-demo.yaml --max-steps 1 --output-dir /runs/smoke-mixed && tail -1 /runs/smoke-mixed/metrics.jsonl'
+after=$(items_by_verifier)
+echo "items by verifier at the front door: before $before, after $after"
+python3 - "$before" "$after" <<'PY'
+import json, sys
+before, after = (json.loads(a) for a in sys.argv[1:])
+judged = {v: after[v] - before.get(v, 0) for v in after if after[v] > before.get(v, 0)}
+# one step: 16 completions (2 prompts x 8), judged by gsm8k and code; the seeded mix draws one of each
+assert {"gsm8k", "code"} <= set(judged) and sum(judged.values()) >= 16, judged
+PY
+took "one mixed GRPO step"
+
+echo "== README's resume: the open run continues from its checkpoint for one more step"
+# --save-total-limit 1: checkpoint-1 goes once checkpoint-2 is written (a smaller copy below)
+"${compose[@]}" run --rm trainer rlvr train --config configs/cpu-demo.yaml --output-dir /runs/smoke-open --resume --max-steps 2 --save-total-limit 1
+took "one resumed GRPO step"
+
+echo "== README's copy out of the runs volume"
+out=$(mktemp -d)
+"${compose[@]}" run --rm --no-deps -T trainer tar -C /runs -cf - smoke-open | tar -xf - -C "$out"
+python3 - "$out" <<'PY'
+import json, pathlib, sys
+run = pathlib.Path(sys.argv[1]) / "smoke-open"
+logs = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+assert [log["step"] for log in logs if "rewards/correctness/mean" in log] == [1, 2], logs  # step 1, then step 2 after the resume
+assert (run / "checkpoint-2").is_dir() and (run / "final").is_dir(), sorted(p.name for p in run.iterdir())
+print("train_runtime (s) of the first step and of the resumed one:", [log["train_runtime"] for log in logs if "train_runtime" in log])
+PY
+rm -rf "$out"
+took "copy out"
 
 echo "compose smoke test passed in $(( $(date +%s) - started ))s"

@@ -109,6 +109,17 @@ def panels() -> list[tuple[str, list[Builder[Panel]]]]:
             "Scoring requests admitted and not yet answered (RLVR_MAX_CONCURRENT_REQUESTS caps them).",
             query("sum by (job) (rlvr_inflight_score_requests)", "{{job}}"),
         ),
+        series(
+            "Front door: upstream verifiers",
+            "short",
+            "Each remote verifier's service: 1 when it answered the front door's last request (alert "
+            "RlvrUpstreamDown at 0), and failed requests per second by outcome (alert RlvrUpstreamFailing).",
+            query("min by (job, upstream) (rlvr_upstream_up)", "{{upstream}} up"),
+            query(
+                f'sum by (upstream, outcome) (rate(rlvr_upstream_requests_total{{outcome!="ok"}}[{RI}]))',
+                "{{upstream}} {{outcome}}/s",
+            ),
+        ),
     ]
     workers: list[Builder[Panel]] = [
         series(
@@ -164,7 +175,7 @@ def build() -> dashboard.Dashboard:
     board = (
         dashboard.Dashboard("rlvr verifiers")
         .uid(UID)
-        .description("Reward verifier services: throughput, rewards, flags, latency, load, timeouts, cache.")
+        .description("Reward verifier services: throughput, rewards, flags, latency, load, upstreams, timeouts, cache.")
         .tags(["rlvr"])
         .refresh("30s")
         .time("now-1h", "now")

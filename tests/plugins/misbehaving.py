@@ -103,3 +103,15 @@ class SlowStartVerifier(MisbehavingVerifier):
 
     def warm_up(self) -> None:
         time.sleep(2.0)
+
+
+class SandboxSettingsProbe(MisbehavingVerifier):
+    """Answers with the sandbox settings its process sees: `<sandbox_mode> <uid_base>`."""
+
+    name = "sandbox-settings-probe"
+
+    def score(self, completion: str, reference: str) -> Verdict:
+        from rlvr.services.sandbox.settings import sandbox_settings
+
+        seen = sandbox_settings()
+        return Verdict(components={"ok": 1.0}, answer=f"{seen.sandbox_mode} {seen.uid_base}")

@@ -28,10 +28,11 @@ from concurrent.futures import ThreadPoolExecutor
 from rlvr.services.protocol import Status
 from rlvr.services.runtime.batch import Batch
 from rlvr.services.runtime.drain import Drain
-from rlvr.services.runtime.workers import STARTUP_TIMEOUT_S, WorkerStartError, _kill, _Spares, _start_process
+from rlvr.services.runtime.workers import STARTUP_TIMEOUT_S, Loadout, WorkerStartError, _kill, _Spares, _start_process
+from rlvr.services.sandbox.settings import SandboxSettings
 from rlvr.services.verifiers.outcome import Outcome
 
-__all__ = ["STARTUP_TIMEOUT_S", "WorkerPool", "WorkerStartError", "_Spares", "_Worker"]
+__all__ = ["STARTUP_TIMEOUT_S", "Loadout", "WorkerPool", "WorkerStartError", "_Spares", "_Worker"]
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +42,12 @@ WINDOW = 4  # items in flight per worker: hides the pipe's round trip, bounds wh
 class _Worker:
     """One child process and the pipe to it; driven by one thread at a time."""
 
-    def __init__(self, specs: dict[str, str], spares: _Spares) -> None:
+    def __init__(self, loadout: Loadout, spares: _Spares) -> None:
         self._spares = spares
         self._lock = threading.Lock()  # `stop` (the event loop) against `_replace` (a pool thread)
         self._stopped = False
         self._head_started = 0.0  # when the item at the head of the pipe became due (monotonic)
-        self.proc, self.conn = _start_process(specs)
+        self.proc, self.conn = _start_process(loadout)
 
     def _replace(self) -> None:
         with self._lock:
@@ -147,8 +148,9 @@ class WorkerPool:
         on_restart: Callable[[], None] = lambda: None,
         spares: int | None = None,
         drain: Drain | None = None,
+        sandbox: SandboxSettings | None = None,
     ) -> None:
-        self._specs = specs
+        self._loadout = Loadout(specs, sandbox)  # the sandbox's settings, handed down to every worker
         self._drain = drain or Drain(0.0)  # the service's shutdown cut; never begun without one
         self._size = size
         self._spare_count = size if spares is None else spares
@@ -164,9 +166,9 @@ class WorkerPool:
 
     async def start(self) -> None:
         # At least one spare even when none is asked for: replacing a killed worker must not block.
-        self._spares = spares = _Spares(self._specs, max(1, self._spare_count))
+        self._spares = spares = _Spares(self._loadout, max(1, self._spare_count))
         started = await asyncio.gather(
-            *(asyncio.to_thread(_Worker, self._specs, spares) for _ in range(self._size)), return_exceptions=True
+            *(asyncio.to_thread(_Worker, self._loadout, spares) for _ in range(self._size)), return_exceptions=True
         )
         self._workers = [w for w in started if isinstance(w, _Worker)]
         failed = [e for e in started if not isinstance(e, _Worker)]

@@ -26,6 +26,7 @@ from rlvr.services.runtime.remote import RemoteVerifier
 from rlvr.services.runtime.routing import split
 from rlvr.services.runtime.scoring import Mixed, ScoredBatch, deadline_outcome, score_into
 from rlvr.services.runtime.settings import Settings
+from rlvr.services.sandbox.settings import configure as configure_sandbox
 from rlvr.services.verifiers.base import Verifier
 from rlvr.services.verifiers.outcome import Outcome
 from rlvr.services.verifiers.registry import load_verifier
@@ -39,6 +40,7 @@ class ScoringService:
     def __init__(self, settings: Settings, metrics: Metrics) -> None:
         self.settings = settings
         self.metrics = metrics
+        configure_sandbox(settings.code)  # this process's; the pool hands the same to its workers
         self.verifiers: dict[str, Verifier] = {}
         self.remote: dict[str, RemoteVerifier] = {}
         specs: dict[str, str] = {}
@@ -51,6 +53,8 @@ class ScoringService:
             verifier = load_verifier(spec)
             self.verifiers[verifier.name] = verifier
             specs[verifier.name] = spec
+            if type(verifier).dedup_key is not Verifier.dedup_key:  # on /metrics at 0 until a request deduplicates
+                metrics.deduplicated.labels(verifier.name)
         self.drain = Drain(settings.shutdown_scoring_s)  # begun by the connection layer on SIGTERM
         # Every verifier is loaded in the pool: `process` ones score there, inline ones send it their
         # hostile-sized items, so that no long scan (one C call holds the GIL) stalls the event loop.
@@ -63,6 +67,7 @@ class ScoringService:
                 metrics.worker_restarts.inc,
                 settings.spares,
                 self.drain,
+                settings.code,
             )
         self.cache = VerdictCache(settings.verdict_cache_bytes, metrics.registry)
         self.hosted: dict[str, Verifier | RemoteVerifier] = {**self.verifiers, **self.remote}

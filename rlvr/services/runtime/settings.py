@@ -35,6 +35,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from rlvr.services.sandbox.settings import SandboxSettings
+
 SHUTDOWN_ANSWER_RESERVE_S = 2.0  # of the grace, kept for encoding and sending the answers once scoring stops
 SHUTDOWN_REAP_S = 10  # after the grace: lifespan shutdown, the pool's threads (1 s) and workers (2 s, then kill)
 
@@ -140,6 +142,12 @@ class Settings(BaseSettings):
         "tmpfs,uid); each one missing reads 0 in `rlvr_sandbox_layer` (alert RlvrSandboxLayerMissing).",
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Nested: its variables keep their own prefix, RLVR_CODE_* (rlvr/services/sandbox/settings.py).
+    code: SandboxSettings = Field(
+        default_factory=SandboxSettings,
+        description="The code sandbox's settings (RLVR_CODE_UID_BASE, _UID_SLOTS, _SLOT_DIR, _SANDBOX_MODE, "
+        "_ZYGOTE), handed down to the sandbox in this process and in every pool worker.",
+    )
 
     @field_validator("api_token", "upstream_token", mode="before")
     @classmethod
@@ -186,6 +194,21 @@ class Settings(BaseSettings):
         if isinstance(value, list) and not value:
             raise ValueError("host at least one verifier, e.g. RLVR_VERIFIERS=gsm8k")
         return value
+
+
+NESTED: dict[str, type[BaseSettings]] = {"code": SandboxSettings}  # fields read under their own prefix
+
+
+def variable_names() -> list[str]:
+    """Every environment variable the service reads.
+
+    >>> [n for n in variable_names() if n.startswith("RLVR_CODE_")][:2]
+    ['RLVR_CODE_UID_BASE', 'RLVR_CODE_UID_SLOTS']
+    """
+    names = [f"RLVR_{name.upper()}" for name in Settings.model_fields if name not in NESTED]
+    for model in NESTED.values():
+        names += [f"{model.model_config.get('env_prefix', '')}{name.upper()}" for name in model.model_fields]
+    return names
 
 
 @lru_cache

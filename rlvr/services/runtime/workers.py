@@ -11,9 +11,11 @@ import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
+from rlvr.services.sandbox.settings import SandboxSettings, configure
 from rlvr.services.verifiers.base import Verifier
 from rlvr.services.verifiers.outcome import score_one
 from rlvr.services.verifiers.registry import load_verifier
@@ -52,8 +54,19 @@ def _warm(verifier: Verifier, references: list[str]) -> None:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _worker_main(conn: Connection, specs: dict[str, str]) -> None:
-    verifiers = {name: load_verifier(spec) for name, spec in specs.items()}
+@dataclass(frozen=True)
+class Loadout:
+    """What a worker starts with: its verifiers (name -> spec) and the sandbox's settings, handed down
+    from the service's `Settings` (None: the worker reads RLVR_CODE_* itself, as a library user would)."""
+
+    specs: dict[str, str]
+    sandbox: SandboxSettings | None = None
+
+
+def _worker_main(conn: Connection, loadout: Loadout) -> None:
+    if loadout.sandbox is not None:
+        configure(loadout.sandbox)
+    verifiers = {name: load_verifier(spec) for name, spec in loadout.specs.items()}
     for verifier in verifiers.values():
         verifier.warm_up()
     conn.send("ready")
@@ -80,23 +93,23 @@ class WorkerStartError(RuntimeError):
 Process = tuple[BaseProcess, Connection]
 
 
-def _start_process(specs: dict[str, str]) -> Process:
+def _start_process(loadout: Loadout) -> Process:
     """Start a worker and wait until its verifiers are loaded."""
-    proc, conn = _spawn(specs)
-    _wait_ready(proc, conn, specs)
+    proc, conn = _spawn(loadout)
+    _wait_ready(proc, conn, loadout)
     return proc, conn
 
 
-def _spawn(specs: dict[str, str]) -> Process:
+def _spawn(loadout: Loadout) -> Process:
     ctx = mp.get_context("spawn")  # no fork of a threaded server
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_worker_main, args=(child, specs), daemon=True)
+    proc = ctx.Process(target=_worker_main, args=(child, loadout), daemon=True)
     proc.start()
     child.close()
     return proc, parent
 
 
-def _wait_ready(proc: BaseProcess, parent: Connection, specs: dict[str, str]) -> None:
+def _wait_ready(proc: BaseProcess, parent: Connection, loadout: Loadout) -> None:
     if not parent.poll(STARTUP_TIMEOUT_S):
         _kill(proc, parent)
         raise WorkerStartError(f"worker did not start within {STARTUP_TIMEOUT_S:.0f}s")
@@ -104,7 +117,7 @@ def _wait_ready(proc: BaseProcess, parent: Connection, specs: dict[str, str]) ->
         parent.recv()
     except (EOFError, OSError) as exc:
         _kill(proc, parent)
-        raise WorkerStartError(f"worker exited while loading verifiers {sorted(specs)}") from exc
+        raise WorkerStartError(f"worker exited while loading verifiers {sorted(loadout.specs)}") from exc
 
 
 def _kill(proc: BaseProcess, conn: Connection) -> None:
@@ -127,8 +140,8 @@ class _Spares:
     RECENT_REFERENCES = 256  # per verifier, sent to each new spare
     MAX_REFERENCE_CHARS = 4096  # hostile-sized references are not worth keeping or sending
 
-    def __init__(self, specs: dict[str, str], count: int) -> None:
-        self._specs = specs
+    def __init__(self, loadout: Loadout, count: int) -> None:
+        self._loadout = loadout
         self._ready: queue.Queue[Process | BaseException] = queue.Queue()
         self._closed = False
         self._lock = threading.Lock()
@@ -227,14 +240,14 @@ class _Spares:
         return got
 
     def _start_once(self) -> Process:
-        proc, conn = _spawn(self._specs)
+        proc, conn = _spawn(self._loadout)
         with self._lock:  # `close` kills every spare not taken, loading ones too (it never waits for a load)
             if self._closed:
                 _kill(proc, conn)
                 raise WorkerStartError("the pool is closing")
             self._unclaimed.add(proc)
         try:
-            _wait_ready(proc, conn, self._specs)
+            _wait_ready(proc, conn, self._loadout)
         except BaseException:
             with self._lock:
                 self._unclaimed.discard(proc)

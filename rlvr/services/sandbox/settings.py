@@ -1,13 +1,15 @@
-"""Settings of the sandbox (environment variables `RLVR_CODE_*`), read once per process.
+"""Settings of the sandbox (environment variables `RLVR_CODE_*`), one instance per process.
 
-Pool workers are spawned processes: they read the same environment the service was started with.
+The service declares them once, as the field `code` of its `Settings` (rlvr/services/runtime/settings.py),
+and hands that instance down with `configure`: in its own process and in every pool worker (spawned:
+they get it pickled, never through the environment). A process that hands none down (the sandbox used
+as a library, a test) gets `SandboxSettings()` from the same variables, on first use.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -42,6 +44,18 @@ class SandboxSettings(BaseSettings):
         return Path(tempfile.gettempdir()) / f"rlvr-code-slots-{os.geteuid()}"
 
 
-@cache
+_settings: SandboxSettings | None = None
+
+
+def configure(settings: SandboxSettings) -> None:
+    """Hand the sandbox this process's settings; call it before the sandbox is first used."""
+    global _settings
+    _settings = settings
+
+
 def sandbox_settings() -> SandboxSettings:
-    return SandboxSettings()
+    """The settings handed down by `configure`, else (no service in this process) from the environment."""
+    global _settings
+    if _settings is None:
+        _settings = SandboxSettings()
+    return _settings
