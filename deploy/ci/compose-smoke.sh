@@ -176,15 +176,16 @@ print(json.dumps(counts))'
 echo "== with the token: one MIXED GRPO step (configs/mixed-cpu-demo.yaml) through the front door"
 before=$(items_by_verifier)
 "${compose[@]}" run --rm trainer sh -c \
-  'rlvr train --config configs/mixed-cpu-demo.yaml --max-steps 1 --output-dir /runs/smoke-mixed && tail -1 /runs/smoke-mixed/metrics.jsonl'
+  'rlvr train --config configs/mixed-cpu-demo.yaml --max-steps 1 --num-generations 4 --per-device-train-batch-size 8 --max-completion-length 64 --output-dir /runs/smoke-mixed && tail -1 /runs/smoke-mixed/metrics.jsonl'
 after=$(items_by_verifier)
 echo "items by verifier at the front door: before $before, after $after"
 python3 - "$before" "$after" <<'PY'
 import json, sys
 before, after = (json.loads(a) for a in sys.argv[1:])
 judged = {v: after[v] - before.get(v, 0) for v in after if after[v] > before.get(v, 0)}
-# one step: 16 completions (2 prompts x 8), judged by gsm8k and code; the seeded mix draws one of each
-assert {"gsm8k", "code"} <= set(judged) and sum(judged.values()) >= 16, judged
+# one step: 8 completions (2 prompts x 4, a half-size step to keep CI short), judged by gsm8k and
+# code; the seeded mix draws one of each (the sampler's order does not depend on the batch's size)
+assert {"gsm8k", "code"} <= set(judged) and sum(judged.values()) >= 8, judged
 PY
 took "one mixed GRPO step"
 
