@@ -140,8 +140,8 @@ def main() -> None:
 
     rows: list[dict[str, Any]] = []
     tmp = Path(tempfile.mkdtemp(prefix="rlvr-bench-"))
-    servers = {kind: start_server(kind, tmp) for kind in ("rlvr", "plain", "regex")}
     body = json.dumps({"items": load_items(256)}).encode()
+    servers = {kind: start_server(kind, tmp) for kind in ("rlvr", "plain", "regex")}
     try:
         guarded = guard(servers, body, 256, args.guard_rounds, args.seconds) if args.guard_rounds else None
         for batch in () if args.only_guard else BATCHES:
