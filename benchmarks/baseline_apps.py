@@ -5,10 +5,10 @@ models. REGEX_APP is the throughput guard's baseline (issue 20): the same models
 no verifier at all, the least a reward server can do per item.
 """
 
-PLAIN_APP = """
+REQUEST_MODELS = """
+import re
 from fastapi import FastAPI
 from pydantic import BaseModel
-from rlvr.services.verifiers.gsm8k import GSM8KVerifier
 
 class Item(BaseModel):
     id: str | None = None
@@ -17,6 +17,12 @@ class Item(BaseModel):
 
 class Req(BaseModel):
     items: list[Item]
+"""
+
+PLAIN_APP = (
+    REQUEST_MODELS
+    + """
+from rlvr.services.verifiers.gsm8k import GSM8KVerifier
 
 class Res(BaseModel):
     id: str
@@ -40,21 +46,12 @@ def score(req: Req) -> Resp:
             out.append(Res(id=item.id or str(i), reward=None, components={}))
     return Resp(results=out)
 """
+)
 
 
-REGEX_APP = """
-import re
-from fastapi import FastAPI
-from pydantic import BaseModel
-
-class Item(BaseModel):
-    id: str | None = None
-    completion: str
-    reference: str
-
-class Req(BaseModel):
-    items: list[Item]
-
+REGEX_APP = (
+    REQUEST_MODELS
+    + """
 class Res(BaseModel):
     id: str
     reward: float
@@ -74,3 +71,4 @@ def score(req: Req) -> Resp:
         out.append(Res(id=item.id or str(i), reward=float(found is not None and found.group(1) == expected)))
     return Resp(results=out)
 """
+)
