@@ -23,6 +23,7 @@ from pathlib import Path
 import orjson
 from rich.console import Console
 from rich.table import Table
+from starlette.types import ASGIApp, Message
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -58,10 +59,43 @@ def phases(body: bytes, repeats: int) -> list[tuple[str, float]]:
     loop = asyncio.new_event_loop()
     loop.run_until_complete(service.start())
     try:
-        return _measure(app.state.admission, service, loop, body, repeats)
+        rows = _measure(app.state.admission, service, loop, body, repeats)
+        rows.append(
+            ("the app over ASGI (handler, FastAPI, middleware; no socket)", timed(asgi_call(app, body, loop), repeats))
+        )
+        return rows
     finally:
         loop.run_until_complete(service.close())
         loop.close()
+
+
+def asgi_call(app: ASGIApp, body: bytes, loop: asyncio.AbstractEventLoop) -> Callable[[], object]:
+    """One POST /score of `body` straight into the ASGI app, as uvicorn would deliver it."""
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/score", "raw_path": b"/score", "query_string": b"", "root_path": "", "headers": headers,
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}  # fmt: skip
+
+    async def call() -> None:
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        never = asyncio.Event()  # the client stays connected: the disconnect watch waits until cancelled
+        statuses: list[int] = []
+
+        async def receive() -> Message:
+            if messages:
+                return messages.pop()
+            await never.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await app(dict(scope, state={}), receive, send)
+        if statuses != [200]:
+            raise RuntimeError(f"POST /score answered {statuses}")
+
+    return lambda: loop.run_until_complete(call())
 
 
 def _measure(
