@@ -140,10 +140,10 @@ def main() -> None:
 
     rows: list[dict[str, Any]] = []
     tmp = Path(tempfile.mkdtemp(prefix="rlvr-bench-"))
-    body = json.dumps({"items": load_items(256)}).encode()
+    batch_256 = json.dumps({"items": load_items(256)}).encode()
     servers = {kind: start_server(kind, tmp) for kind in ("rlvr", "plain", "regex")}
     try:
-        guarded = guard(servers, body, 256, args.guard_rounds, args.seconds) if args.guard_rounds else None
+        guarded = guard(servers, batch_256, 256, args.guard_rounds, args.seconds) if args.guard_rounds else None
         for batch in () if args.only_guard else BATCHES:
             items = load_items(batch)
             body = json.dumps({"items": items}).encode()
@@ -160,7 +160,7 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=10)
 
-    breakdown = phases(body, 200)
+    breakdown = phases(batch_256, 200)
     report(rows, args)
     report_guard(guarded, breakdown, args)
 
