@@ -1,11 +1,13 @@
-"""Service benchmark: in-process gsm8k verification vs the rlvr HTTP service vs a plain FastAPI server.
+"""Service benchmark: in-process gsm8k verification vs the rlvr HTTP service vs plain FastAPI servers.
 
-    .venv/bin/python benchmarks/bench_service.py [--seconds 3] [--out benchmarks/results]
+    .venv/bin/python benchmarks/bench_service.py [--seconds 3] [--guard-rounds 8] [--out benchmarks/results]
 
-The plain baseline is what a user would write: FastAPI with pydantic request and response
-models around the same verifier call. Each server runs in its own process (uvicorn, one
-worker) on 127.0.0.1; clients are httpx with keep-alive, request bodies pre-encoded.
-Prints a table (completions/s, p50/p99 latency, ratios) and writes it as markdown and JSON.
+Baselines (baseline_apps.py): `plain`, FastAPI with pydantic models around the same verifier call, and
+`regex`, the same models around one regex, the throughput guard's baseline (service_guard.py: alternating
+rounds at batch 256 with 4 clients, each server's CPU time per request). Each server runs in its own
+process (uvicorn, one worker) on 127.0.0.1; clients are httpx with keep-alive, bodies pre-encoded.
+Prints the table (completions/s, p50/p99 latency, ratios), the guard, and where the server-side time
+of one batch of 256 goes (service_breakdown.py); writes them as markdown and JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import re
 import socket
 import statistics
@@ -31,48 +34,16 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from baseline_apps import PLAIN_APP, REGEX_APP  # noqa: E402
+from service_breakdown import breakdown_table, phases  # noqa: E402
+from service_guard import guard, guard_lines  # noqa: E402
+
 from rlvr.services.verifiers.gsm8k import GSM8KVerifier  # noqa: E402
 from rlvr.services.verifiers.outcome import score_batch  # noqa: E402
 
 log = logging.getLogger("bench")
 DATA = ROOT.parent / "shared" / "data" / "gsm8k" / "example_model_solutions.jsonl"
 BATCHES = (16, 256, 1024)
-
-PLAIN_APP = """
-from fastapi import FastAPI
-from pydantic import BaseModel
-from rlvr.services.verifiers.gsm8k import GSM8KVerifier
-
-class Item(BaseModel):
-    id: str | None = None
-    completion: str
-    reference: str
-
-class Req(BaseModel):
-    items: list[Item]
-
-class Res(BaseModel):
-    id: str
-    reward: float | None
-    components: dict[str, float]
-
-class Resp(BaseModel):
-    results: list[Res]
-
-app = FastAPI()
-verifier = GSM8KVerifier()
-
-@app.post("/score", response_model=Resp)
-def score(req: Req) -> Resp:
-    out = []
-    for i, item in enumerate(req.items):
-        try:
-            v = verifier.score(item.completion, item.reference)
-            out.append(Res(id=item.id or str(i), reward=v.reward, components=v.components))
-        except ValueError:
-            out.append(Res(id=item.id or str(i), reward=None, components={}))
-    return Resp(results=out)
-"""
 
 
 def load_items(n: int) -> list[dict[str, str]]:
@@ -96,8 +67,8 @@ def start_server(kind: str, tmp: Path) -> tuple[subprocess.Popen, str]:
     if kind == "rlvr":
         cmd = [sys.executable, "-m", "rlvr.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     else:
-        (tmp / "plain_app.py").write_text(PLAIN_APP)
-        cmd = [sys.executable, "-m", "uvicorn", "plain_app:app", "--host", "127.0.0.1", "--port", str(port)]
+        (tmp / f"{kind}_app.py").write_text(PLAIN_APP if kind == "plain" else REGEX_APP)
+        cmd = [sys.executable, "-m", "uvicorn", f"{kind}_app:app", "--host", "127.0.0.1", "--port", str(port)]
         cmd += ["--log-level", "warning", "--no-access-log", "--app-dir", str(tmp)]
     env = {"PYTHONPATH": str(ROOT), "RLVR_LOG_LEVEL": "warning", "PATH": "/usr/bin:/bin"}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -159,22 +130,27 @@ def summarise(latencies: list[float], batch: int, clients: int, seconds: float) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per cell")
+    parser.add_argument("--guard-rounds", type=int, default=8, help="alternating rounds of the guard (0: skip)")
+    parser.add_argument("--only-guard", action="store_true", help="the guard and the breakdown, not the table")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     args.out.mkdir(parents=True, exist_ok=True)
 
     rows: list[dict[str, Any]] = []
     tmp = Path(tempfile.mkdtemp(prefix="rlvr-bench-"))
-    servers = {kind: start_server(kind, tmp) for kind in ("rlvr", "plain")}
+    batch_256 = json.dumps({"items": load_items(256)}).encode()
+    servers = {kind: start_server(kind, tmp) for kind in ("rlvr", "plain", "regex")}
     try:
-        for batch in BATCHES:
+        guarded = guard(servers, batch_256, 256, args.guard_rounds, args.seconds) if args.guard_rounds else None
+        for batch in () if args.only_guard else BATCHES:
             items = load_items(batch)
             body = json.dumps({"items": items}).encode()
             inproc = summarise(run_inprocess(items, args.seconds), batch, 1, args.seconds)
             for clients in (1, 4):
                 cell = {"batch": batch, "clients": clients, "in_process": inproc}
-                for kind, (_, url) in servers.items():
+                for kind, (_, url) in {k: servers[k] for k in ("rlvr", "plain")}.items():
                     log.info("batch %d, %d client(s), %s", batch, clients, kind)
                     lat = asyncio.run(run_http(url, body, clients, args.seconds))
                     cell[kind] = summarise(lat, batch, clients, args.seconds)
@@ -184,6 +160,27 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=10)
 
+    breakdown = phases(batch_256, 200)
+    report(rows, args)
+    report_guard(guarded, breakdown, args)
+
+
+def report_guard(guarded: dict[str, Any] | None, breakdown: list[tuple[str, float]], args: argparse.Namespace) -> None:
+    """Print the guard and the breakdown; write them to service_guard.md and .json."""
+    lines = guard_lines(guarded, os.getloadavg()) if guarded else []
+    lines += ["", "| phase (server side, one batch of 256, no HTTP) | µs per batch | µs per item |", "|---|---|---|"]
+    lines += [f"| {name} | {us:,.0f} | {us / 256:.2f} |" for name, us in breakdown]
+    Console().print(breakdown_table(breakdown, 256))
+    for line in lines[: lines.index("") if guarded else 0]:
+        log.info("%s", line)
+    (args.out / "service_guard.md").write_text("\n".join(lines) + "\n")
+    (args.out / "service_guard.json").write_text(json.dumps({"guard": guarded, "breakdown": breakdown}, indent=2))
+
+
+def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    """Print the throughput table; write it to service.md and .json (unless there is none: --only-guard)."""
+    if not rows:
+        return
     table = Table(title="gsm8k scoring throughput (completions/s) and latency, 127.0.0.1")
     for col in (
         "batch",

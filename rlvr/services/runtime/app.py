@@ -126,7 +126,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = service
     app.state.admission = Admission(settings, metrics)
     app.state.metrics = metrics
-    app.dependency_overrides[get_settings] = lambda: settings
+
+    async def these_settings() -> Settings:  # async: FastAPI runs a sync dependency in its thread pool, per request
+        return settings
+
+    app.dependency_overrides[get_settings] = these_settings
     app.include_router(router)
     for edge_router in ROUTERS:  # /score, /invocations and /ping, the other trainers' protocols
         app.include_router(edge_router)

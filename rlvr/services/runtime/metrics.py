@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from rlvr.services.protocol import Status
+from rlvr.services.runtime.histograms import observe_many
 from rlvr.services.runtime.telemetry import OpsMetrics
 from rlvr.services.verifiers.outcome import Outcome
 
@@ -83,23 +84,21 @@ class Metrics:
         )
 
     def observe_outcomes(self, verifier: str, outcomes: Iterable[Outcome]) -> None:
-        """Count one batch of outcomes (status, components, flags)."""
-        statuses: dict[str, int] = {}
+        """Count one batch of outcomes (status, components, flags), each series updated once per batch."""
+        statuses: dict[Status, int] = {}
         flags: dict[str, int] = {}
         per_component: dict[str, list[float]] = {}
         for outcome in outcomes:
-            status = outcome.status.value
+            status = outcome.status
             statuses[status] = statuses.get(status, 0) + 1
             for flag in outcome.flags:
                 flags[flag] = flags.get(flag, 0) + 1
-            if outcome.status == Status.SCORED:
+            if status is Status.SCORED:
                 for name, value in outcome.components.items():
                     per_component.setdefault(name, []).append(value)
         for status, n in statuses.items():
-            self.items.labels(verifier, status).inc(n)
+            self.items.labels(verifier, status.value).inc(n)
         for flag, n in flags.items():
             self.flags.labels(verifier, flag).inc(n)
         for name, values in per_component.items():
-            hist = self.components.labels(verifier, name)
-            for value in values:
-                hist.observe(value)
+            observe_many(self.components.labels(verifier, name), values)

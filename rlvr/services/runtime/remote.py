@@ -133,18 +133,24 @@ def outcomes_from(content: bytes, count: int) -> list[Outcome]:
         raise RewardServiceError(f"returned {len(results)} results for {count} items")
     try:
         return [_outcome(result, str(n)) for n, result in enumerate(results)]
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RewardServiceError(f"broke protocol v1: {type(exc).__name__}: {exc}"[:300]) from None
+
+
+_STATUSES = {status.value: status for status in Status}
 
 
 def _outcome(result: dict[str, Any], item_id: str) -> Outcome:
     if result["id"] != item_id:
         raise ValueError(f"result id {result['id']!r} where {item_id!r} was sent")
-    status = Status(result["status"])
-    components = {str(k): float(v) for k, v in (result.get("components") or {}).items()}
-    if status == Status.SCORED and not all(math.isfinite(v) for v in components.values()):
+    status = _STATUSES.get(result["status"]) or Status(result["status"])  # the dict: ~10x faster than the enum
+    components = result.get("components") or {}
+    if not all(value.__class__ is float for value in components.values()):  # JSON numbers are floats here
+        components = {str(k): float(v) for k, v in components.items()}
+    if status is Status.SCORED and not all(math.isfinite(v) for v in components.values()):
         raise ValueError(f"a non-finite component for item {item_id}")
-    flags = tuple(str(flag) for flag in result.get("flags") or ())
+    flags = result.get("flags") or ()
+    flags = tuple(flags) if all(flag.__class__ is str for flag in flags) else tuple(str(flag) for flag in flags)
     answer, error = result.get("answer"), result.get("error")
     return Outcome(
         status, components, None if answer is None else str(answer), flags, None if error is None else str(error)

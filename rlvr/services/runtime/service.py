@@ -1,8 +1,9 @@
 """The scoring service behind the routes: picks the verifier, runs it inline or in the pool, counts it.
 
-Scoring never runs on the event loop: inline verifiers run in one dedicated thread that checks the
-request's budget between items, pooled ones in worker processes with hard deadlines. Every
-request has a time budget; items not judged within it come back `timeout`.
+Inline verifiers run in one dedicated thread that checks the request's budget between items (small
+batches of verifiers that declare linear scans, `loop_safe`, score on the event loop: the hand-off
+costs more than they do), pooled ones in worker processes with hard deadlines. Every request has a
+time budget; items not judged within it come back `timeout`.
 
 It raises domain errors (`VerifierNotHosted`) and never chooses an HTTP status: the edge does.
 """
@@ -182,6 +183,8 @@ class ScoringService:
     ) -> list[Outcome]:
         if not items:
             return []
+        if verifier.loop_safe and sum(len(c) + len(r) for c, r in items) <= self.settings.inline_loop_max_chars:
+            return self._loop_outcomes(verifier, items, deadline_s)
         abort = threading.Event()
         out: list[Outcome | None] = [None] * len(items)
         stop_at = time.monotonic() + deadline_s
@@ -197,6 +200,14 @@ class ScoringService:
             abort.set()
         late = self.drain.late_outcome(deadline_s)
         return [o if o is not None else late for o in list(out)]
+
+    def _loop_outcomes(self, verifier: Verifier, items: list[tuple[str, str]], deadline_s: float) -> list[Outcome]:
+        """A small batch of a linear verifier, scored right here on the event loop: a few ms, less than the
+        thread hand-off costs (RLVR_INLINE_LOOP_MAX_CHARS bounds how long the loop is held)."""
+        out: list[Outcome | None] = [None] * len(items)
+        score_into(verifier, items, out, time.monotonic() + deadline_s, threading.Event())
+        late = self.drain.late_outcome(deadline_s)
+        return [o if o is not None else late for o in out]
 
     async def results(self, request: ScoreRequest, via: str = "score") -> ScoredBatch:
         """Score a validated request: an outcome per item, each from its own verifier (routing.py),

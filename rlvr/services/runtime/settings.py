@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         description="Items of an inline verifier longer than this (completion + reference) are scored in "
         "the worker pool, so that no long scan holds the event loop.",
     )
+    inline_loop_max_chars: int = Field(
+        default=256 * 1024,
+        ge=0,
+        description="A batch of a linear inline verifier (gsm8k) with at most this many characters (completions + "
+        "references) is scored on the event loop, without the thread hand-off; 0: always in the thread.",
+    )
     spare_workers: int | None = Field(
         default=None,
         ge=0,

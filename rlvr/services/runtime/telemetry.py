@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 
+from rlvr.services.protocol import Status
+from rlvr.services.runtime.histograms import observe_many
 from rlvr.services.verifiers.outcome import Outcome
 
 # Characters: a one-line answer, a worked solution, a program, up to the 256 KiB an inline item may have.
@@ -52,13 +54,11 @@ class OpsMetrics:
 
     def observe_lengths(self, verifier: str, completions: Iterable[str], outcomes: Iterable[Outcome]) -> None:
         """Count each item's completion length under its outcome's status."""
-        by_status: dict[str, list[int]] = {}
+        by_status: dict[Status, list[int]] = {}
         for completion, outcome in zip(completions, outcomes, strict=True):
-            by_status.setdefault(outcome.status.value, []).append(len(completion))
+            by_status.setdefault(outcome.status, []).append(len(completion))
         for status, lengths in by_status.items():
-            hist = self.completion_chars.labels(verifier, status)
-            for length in lengths:
-                hist.observe(length)
+            observe_many(self.completion_chars.labels(verifier, status.value), lengths)
 
     def export_sandboxes(self, details: Mapping[str, Mapping[str, object]], expected: Sequence[str]) -> None:
         """Gauges from each verifier's `details()["sandbox"]` (mode, layers); verifiers without one export none.

@@ -40,6 +40,8 @@ class Verifier:
     description: ClassVar[str] = ""
     # `process` verifiers run in the worker pool, where a hard deadline can kill a stuck item.
     isolation: ClassVar[Literal["inline", "process"]] = "inline"
+    # True: every scan is linear in the input, so a small batch may score on the service's event loop.
+    loop_safe: ClassVar[bool] = False
 
     def warm_up(self) -> None:
         """Load heavy dependencies now, so the first item's deadline is not spent importing them."""

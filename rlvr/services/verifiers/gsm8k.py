@@ -98,6 +98,7 @@ class GSM8KVerifier(Verifier):
         "numeric value is stated, correctness 1.0 when it equals the reference exactly."
     )
     isolation = "inline"
+    loop_safe = True  # every scan is linear (tests/test_linear_scans.py)
     too_long_chars = 20_000  # flagged, still read whole
     # No honest completion states hundreds of final answers; past this it earns nothing, and the
     # verdict costs one C-speed count instead of a Python object per slot (32 MiB of `#### `: 30 s).

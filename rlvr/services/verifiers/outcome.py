@@ -69,14 +69,12 @@ def check_verdict(verifier: Verifier, verdict: object) -> Outcome:
     components = getattr(verdict, "components", None)
     if not isinstance(components, Mapping):
         return _invalid(verifier, f"components: expected a mapping, got {type(components).__name__}")
-    declared = set(verifier.components)
-    if set(components) != declared:
-        return _invalid(
-            verifier, f"components: expected exactly {sorted(declared)}, got {sorted(map(str, components))}"
-        )
+    if components.keys() != verifier.components.keys():  # set comparison of the views: no sets built
+        declared = sorted(verifier.components)
+        return _invalid(verifier, f"components: expected exactly {declared}, got {sorted(map(str, components))}")
     values: dict[str, float] = {}
     for name, value in components.items():
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if value.__class__ is not float and (isinstance(value, bool) or not isinstance(value, (int, float))):
             return _invalid(verifier, f"components[{name!r}]: expected a number, got {type(value).__name__}")
         if not math.isfinite(value):
             return _invalid(verifier, f"components[{name!r}]: {value!r} is not finite")
@@ -84,7 +82,7 @@ def check_verdict(verifier: Verifier, verdict: object) -> Outcome:
     if not math.isfinite(sum(values.values())):  # 1e308 + 1e308: each finite, the reward not
         return _invalid(verifier, "components: their sum (the reward) is not finite")
     flags = getattr(verdict, "flags", None)
-    if not isinstance(flags, tuple | list) or len(flags) > MAX_FLAGS:
+    if not isinstance(flags, (tuple, list)) or len(flags) > MAX_FLAGS:
         return _invalid(verifier, f"flags: expected a tuple of at most {MAX_FLAGS} strings, got {type(flags).__name__}")
     for flag in flags:
         if not isinstance(flag, str) or not 0 < len(flag) <= MAX_FLAG_CHARS:
@@ -92,7 +90,7 @@ def check_verdict(verifier: Verifier, verdict: object) -> Outcome:
     answer = getattr(verdict, "answer", None)
     if answer is not None and not isinstance(answer, str):
         return _invalid(verifier, f"answer: expected a string or None, got {type(answer).__name__}")
-    return Outcome(Status.SCORED, values, answer, tuple(flags))
+    return Outcome(Status.SCORED, values, answer, flags if flags.__class__ is tuple else tuple(flags))
 
 
 def score_one(verifier: Verifier, completion: str, reference: str) -> Outcome:
