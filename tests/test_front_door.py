@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -110,6 +111,7 @@ class FakeUpstream:
         self.app = FastAPI()
         self.mode = "ok"
         self.seen: list[tuple[dict[str, str], dict[str, Any]]] = []
+        self.released = threading.Event()
         self.app.get("/verifiers")(self.verifiers)
         self.app.post("/score")(self.score)
 
@@ -126,7 +128,10 @@ class FakeUpstream:
             self.mode = "ok"
             return Response(b'{"error": "busy"}', 429, headers={"Retry-After": "0"})
         if self.mode == "hang":  # the front door's deadline, not this server, must end the wait
-            await asyncio.sleep(30)
+            for _ in range(600):  # 30 s at most; the fixture releases it at teardown (the server waits for it)
+                if self.released.is_set():
+                    break
+                await asyncio.sleep(0.05)
         shapes = {
             "5xx": Response(b"oops", 500),
             "malformed": Response(b'{"results": "nope"}', 200, media_type="application/json"),
@@ -143,6 +148,7 @@ def fake(serve) -> Iterator[tuple[FakeUpstream, str]]:
     with running_server(upstream.app) as url:
         front = serve(Settings(verifiers=["gsm8k", f"fake={url}"], upstream_token="up-secret"))
         yield upstream, front
+        upstream.released.set()
 
 
 @pytest.mark.parametrize(
