@@ -58,7 +58,8 @@ async def handle_scoring(request: Request, settings: Settings, wire: WireFormat)
                 request.state.body_complete = True  # nothing to drain from a client that stopped sending
                 if service.drain.cut():
                     raise service.drain.body_refused(settings.retry_after_s) from None
-                raise ApiError(408, f"the body did not arrive within {settings.body_timeout_s:g}s (RLVR_BODY_TIMEOUT_S)") from None
+                late = f"the body did not arrive within {settings.body_timeout_s:g}s (RLVR_BODY_TIMEOUT_S)"
+                raise ApiError(408, late) from None
             try:
                 score_request = wire.parse(body)
             except ValidationError as exc:  # a translation that produced an invalid protocol-v1 request
