@@ -15,14 +15,15 @@ def test_hub_ids_and_directories_pass_through(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_embedded_model_converts_once_and_generates(tmp_path: Path) -> None:
+def test_embedded_model_converts_once_and_generates(embedded_model_dir: Path) -> None:
+    """The session's conversion (an empty cache's is tested below, by two ranks at once) is reused."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    path = Path(resolve_model("smollm2-135m-instruct", cache_dir=tmp_path))
+    path = embedded_model_dir
     assert (path / "config.json").exists() and (path / "model.safetensors").exists()
     stamp = (path / "model.safetensors").stat().st_mtime_ns
-    assert resolve_model("smollm2-135m-instruct", cache_dir=tmp_path) == str(path)
+    assert resolve_model("smollm2-135m-instruct") == str(path)
     assert (path / "model.safetensors").stat().st_mtime_ns == stamp  # not converted again
 
     tokenizer = AutoTokenizer.from_pretrained(path)
