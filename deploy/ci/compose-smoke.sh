@@ -49,7 +49,7 @@ python3 -c 'import json, sys; assert json.loads(sys.argv[1])["results"][0]["rewa
 
 echo "== the README's third step without a token: one GRPO step in the trainer container"
 "${compose[@]}" run --rm trainer sh -c \
-  'rlvr train --config configs/cpu-demo.yaml --max-steps 1 --output-dir /runs/smoke-open && grep -q "rewards/correctness/mean" /runs/smoke-open/metrics.jsonl'
+  'rlvr train --config configs/cpu-demo.yaml --max-steps 1 --max-completion-length 32 --output-dir /runs/smoke-open && grep -q "rewards/correctness/mean" /runs/smoke-open/metrics.jsonl'
 took "one GRPO step (cpu-demo), the container's start and the model's conversion included"
 
 echo "== the code verifier's container: a passing, a failing and a hostile program, all layers, nothing left;"
@@ -191,7 +191,7 @@ took "one mixed GRPO step"
 
 echo "== README's resume: the open run continues from its checkpoint for one more step"
 # --save-total-limit 1: checkpoint-1 goes once checkpoint-2 is written (less disk in the runs volume)
-"${compose[@]}" run --rm trainer rlvr train --config configs/cpu-demo.yaml --output-dir /runs/smoke-open --resume --max-steps 2 --save-total-limit 1
+"${compose[@]}" run --rm trainer rlvr train --config configs/cpu-demo.yaml --output-dir /runs/smoke-open --resume --max-steps 2 --save-total-limit 1 --max-completion-length 32
 took "one resumed GRPO step"
 
 echo "== README's copy out of the runs volume"
