@@ -17,6 +17,7 @@ import pytest
 from rlvr.integrations.trl import Endpoint, reward_functions
 from rlvr.services.runtime import Settings
 from rlvr.testing.processes import serve_process
+from tests.grpo_cases import tiny_grpo
 
 # Two gsm8k problems and one math problem: every generation batch holds all three. One math problem,
 # so the watchdog's "nothing of this verifier could be judged" rule (two problems or more) stays quiet
@@ -26,25 +27,13 @@ ROWS = [("gsm8k", "18"), ("math", "\\frac{1}{2}"), ("gsm8k", "7")]
 
 @pytest.mark.slow
 def test_a_grpo_step_completes_with_a_dead_verifiers_items_masked(serve, tmp_path: Path, tiny_model_dir: Path) -> None:
-    from datasets import Dataset
-    from trl import GRPOConfig, GRPOTrainer
-
     with serve_process({"RLVR_VERIFIERS": "math", "RLVR_WORKERS": "1"}) as (proc, math_url):
         front = serve(Settings(verifiers=["gsm8k", f"math={math_url}"], request_deadline_s=30))
         os.killpg(proc.pid, signal.SIGKILL)  # the verifier dies before the step's first batch
         proc.wait()
         rewards = reward_functions([Endpoint("door", front, token_env=None)], verifiers=["gsm8k", "math"])
         rows = [{"prompt": f"Problem {i}:", "reference": r, "verifier": v} for i, (v, r) in enumerate(ROWS)]
-        trainer = GRPOTrainer(
-            model=str(tiny_model_dir),
-            reward_funcs=rewards.funcs,
-            train_dataset=Dataset.from_list(rows),
-            args=GRPOConfig(
-                output_dir=str(tmp_path), reward_weights=rewards.weights, num_generations=2,
-                per_device_train_batch_size=6, max_completion_length=4, max_steps=1, logging_steps=1, report_to=[],
-                use_cpu=True, save_strategy="no",
-            ),
-        )  # fmt: skip
+        trainer = tiny_grpo(tiny_model_dir, rewards, rows, tmp_path, max_steps=1)
         trainer.train()
     (step,) = [r for r in trainer.state.log_history if "reward" in r]
     assert step["reward_service/masked_frac"] == pytest.approx(1 / 3)  # the math items, and only they

@@ -18,6 +18,7 @@ from rlvr.services.protocol import ScoreItem
 from rlvr.services.runtime import Settings
 from rlvr.testing.polling import metric_value
 from rlvr.testing.servers import running_server
+from tests.grpo_cases import tiny_grpo
 from tests.plugins.tasks import ALPHA, BETA
 
 # (verifier, reference) rows and what each function gives them: alpha has format and correctness,
@@ -143,22 +144,10 @@ def test_a_service_that_ignores_the_items_verifier_is_a_protocol_error() -> None
 def test_trl_grpo_logs_each_component_over_the_items_that_have_it(tmp_path: Path, tiny_model_dir: Path, both) -> None:
     """TRL's own GRPOTrainer on a three-problem dataset (every batch holds all three): what it logs is
     known exactly, whatever the random model writes."""
-    from datasets import Dataset
-    from trl import GRPOConfig, GRPOTrainer
-
     rewards = reward_functions([Endpoint("door", both, token_env=None)], verifiers=["alpha", "beta"])
     rows = [{"prompt": f"Problem {i}:", "reference": r, "verifier": v} for i, (v, r) in enumerate(ROWS[:3])]
     before = _requests(both)
-    trainer = GRPOTrainer(
-        model=str(tiny_model_dir),
-        reward_funcs=rewards.funcs,
-        train_dataset=Dataset.from_list(rows),
-        args=GRPOConfig(
-            output_dir=str(tmp_path), reward_weights=rewards.weights, num_generations=2,
-            per_device_train_batch_size=6, max_completion_length=4, max_steps=2, logging_steps=1, report_to=[],
-            use_cpu=True, save_strategy="no",
-        ),
-    )  # fmt: skip
+    trainer = tiny_grpo(tiny_model_dir, rewards, rows, tmp_path, max_steps=2)
     trainer.train()
     steps = [r for r in trainer.state.log_history if "reward" in r]
     assert len(steps) == 2
